@@ -1,0 +1,1 @@
+"""aliprod_plugins.transforms."""

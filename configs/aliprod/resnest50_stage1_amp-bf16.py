@@ -1,0 +1,4 @@
+# Stage 1 with bf16 automatic mixed precision (no loss scaling needed for bf16).
+_base_ = ['./resnest50_stage1.py']
+
+optim_wrapper = dict(type='AmpOptimWrapper', dtype='bfloat16')

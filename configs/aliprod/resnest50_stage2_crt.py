@@ -1,0 +1,14 @@
+# Stage 2 as classifier re-training (cRT, Kang et al.): the stage-1 backbone is frozen (BatchNorm
+# statistics too), the 50,030-way classifier is re-initialised and trained with class-balanced
+# sampling at lr 1e-4.
+_base_ = ['./resnest50_stage2.py']
+
+custom_hooks = [
+    dict(type='BadImageHook'),
+    dict(
+        type='StageSwitchHook',
+        switch_epoch=0,
+        sampler=dict(type='ClassBalancedSampler'),
+        freeze_backbone=True,
+        reinit_head=True),
+]

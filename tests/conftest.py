@@ -1,0 +1,56 @@
+"""Shared fixtures: small generated data roots and the tools' command line."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+from aliprod_plugins.testing import make_aliproducts_root
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+@pytest.fixture(scope='session')
+def tiny_root(tmp_path_factory) -> str:
+    """A 4-class AliProducts-layout root: long-tailed train split, 3 val images per class."""
+    root = tmp_path_factory.mktemp('tiny_aliproducts')
+    return make_aliproducts_root(str(root), train_counts=[12, 8, 5, 3], val_counts=[3] * 4,
+                                 num_test=6, size=(36, 40))
+
+
+def tool_env() -> dict:
+    """Environment for running the tools as subprocesses: one thread, repo importable."""
+    env = dict(os.environ)
+    env.update(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', PYTHONUNBUFFERED='1')
+    env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
+    env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env.get('PATH', '')
+    env['PYTHON'] = sys.executable
+    return env
+
+
+def run_tool(args, cwd=None, timeout=300, check=True) -> subprocess.CompletedProcess:
+    """Run ``args`` (a list) with the test's Python environment and capture its output."""
+    proc = subprocess.run(args, cwd=cwd or REPO_ROOT, env=tool_env(), capture_output=True,
+                          text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f'{args} exited {proc.returncode}\nSTDOUT:\n{proc.stdout[-6000:]}'
+                             f'\nSTDERR:\n{proc.stderr[-6000:]}')
+    return proc
+
+
+def demo_overrides(data_root: str, num_classes: int = 4, max_epochs: int = 2) -> list:
+    """``--cfg-options`` that point a demo config at a tiny generated root and shorten it."""
+    opts = [
+        f'train_cfg.max_epochs={max_epochs}', 'train_cfg.val_interval=1',
+        f'model.head.num_classes={num_classes}', f'data_preprocessor.num_classes={num_classes}',
+        'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1',
+        'randomness.seed=0',
+    ]
+    for split in ('train', 'val', 'test'):
+        opts += [f'{split}_dataloader.dataset.data_root={data_root}',
+                 f'{split}_dataloader.dataset.num_classes={num_classes}',
+                 f'{split}_dataloader.num_workers=0',
+                 f'{split}_dataloader.persistent_workers=False',
+                 f'{split}_dataloader.batch_size=4']
+    return opts
