@@ -1,8 +1,16 @@
 """Evaluate a checkpoint with MMEngine's Runner, with MMPretrain's command-line flags.
 
     python tools/test.py configs/aliprod/resnest50_stage1.py work_dirs/.../epoch_40.pth
+    python tools/test.py CONFIG CKPT --out results/stage1.json   # + stage1_per_class.csv
+    python tools/test.py CONFIG CKPT --split test --submission submission.csv
     bash tools/dist_test.sh CONFIG CHECKPOINT 8
 
+Prints a table of the metrics (``LongTailAccuracy``: top-1/5, mean class error, shot groups).
+``--out FILE.json`` writes the metrics as JSON and ``FILE_per_class.csv``
+(``class_id,train_count,eval_count,top1_acc``). ``--submission FILE.csv`` writes the challenge
+file ``id,predicted``; on an unlabelled split (``--split test``) it is the only output. The
+training class counts of the shot groups come from ``train_dataloader.dataset`` of the config
+(``TrainCountsHook``, added when missing) unless ``--class-counts FILE.npy`` is given.
 Checkpoints load with ``weights_only=True`` (see ``aliprod_plugins.engine.checkpoint``).
 """
 import argparse
@@ -13,10 +21,15 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.evaluator import Evaluator  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
 from aliprod_plugins.engine import setup_cpu_distributed  # noqa: E402
+from aliprod_plugins.evaluation import LongTailAccuracy, SubmissionWriter  # noqa: E402
+from aliprod_plugins.evaluation.reports import (dump_metrics_json,  # noqa: E402
+                                                format_metrics_table, per_class_csv_path,
+                                                write_per_class_csv)
 
 
 def parse_args() -> argparse.Namespace:
@@ -24,7 +37,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save the evaluation logs')
-    parser.add_argument('--out', help='write the metrics to this file')
+    parser.add_argument('--out', help='write the metrics to this .json file and the per-class '
+                        'results to <name>_per_class.csv beside it')
+    parser.add_argument('--submission', help='write the challenge submission (id,predicted) '
+                        'to this .csv file')
+    parser.add_argument('--split', help='evaluate this split of the test dataset instead, e.g. '
+                        'test for the unlabelled challenge images (default: the config\'s)')
+    parser.add_argument('--class-counts', help='.npy file of training images per class for the '
+                        'shot groups (default: counted from train_dataloader.dataset)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, key=value pairs, e.g. '
@@ -41,6 +61,10 @@ def parse_args() -> argparse.Namespace:
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Apply the command-line flags to the config."""
+    for flag, path, ext in (('--out', args.out, '.json'), ('--submission', args.submission,
+                                                          '.csv')):
+        if path is not None and not path.endswith(ext):
+            raise ValueError(f'{flag} expects a path ending in {ext}, got {path!r}')
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -52,7 +76,67 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.split is not None:
+        cfg.test_dataloader.dataset.split = args.split
+    long_tail = [m for m in _metric_cfgs(cfg.get('test_evaluator'))
+                 if m.get('type') in ('LongTailAccuracy', LongTailAccuracy)]
+    if args.class_counts is not None:
+        for metric in long_tail:
+            metric['class_counts'] = args.class_counts
+    hooks = list(cfg.get('custom_hooks') or [])
+    if long_tail and not any(h.get('type') == 'TrainCountsHook' for h in hooks):
+        cfg.custom_hooks = hooks + [dict(type='TrainCountsHook')]
     return cfg
+
+
+def set_up_evaluator(runner: Runner, submission: str = None) -> None:
+    """Add the submission writer; on an unlabelled split keep only it."""
+    loop = runner.test_loop  # builds the test dataloader and evaluator
+    dataset = loop.dataloader.dataset
+    metrics = list(loop.evaluator.metrics)
+    if not _has_labels(dataset):
+        if submission is None:
+            raise ValueError(f'the test split of {type(dataset).__name__} has no labels: pass '
+                             '--submission FILE.csv to write its predictions')
+        metrics = []
+    if submission is not None:
+        metrics.append(SubmissionWriter(out_file=submission))
+    loop.evaluator = Evaluator(metrics)
+    loop.evaluator.dataset_meta = getattr(dataset, 'metainfo', None)
+
+
+def report(runner: Runner, metrics: dict, args: argparse.Namespace) -> None:
+    """Print the metrics table and write the ``--out`` files (rank 0 only)."""
+    if runner.rank != 0:
+        return
+    print(format_metrics_table(metrics), flush=True)
+    if args.out is None:
+        return
+    dump_metrics_json(args.out, metrics)
+    written = [args.out]
+    for metric in runner.test_evaluator.metrics:
+        if isinstance(metric, LongTailAccuracy) and metric.per_class is not None:
+            classes = (metric.dataset_meta or {}).get('classes')
+            write_per_class_csv(per_class_csv_path(args.out), metric.per_class, classes)
+            written.append(per_class_csv_path(args.out))
+            break
+    print(f'written: {", ".join(written)}', flush=True)
+
+
+def _metric_cfgs(evaluator_cfg) -> list:
+    if evaluator_cfg is None:
+        return []
+    if isinstance(evaluator_cfg, dict) and 'metrics' in evaluator_cfg:
+        evaluator_cfg = evaluator_cfg['metrics']
+    cfgs = evaluator_cfg if isinstance(evaluator_cfg, (list, tuple)) else [evaluator_cfg]
+    return [c for c in cfgs if isinstance(c, dict)]
+
+
+def _has_labels(dataset) -> bool:
+    has_labels = getattr(dataset, 'has_labels', None)
+    if has_labels is not None:
+        return bool(has_labels)
+    return len(dataset) == 0 or 'gt_label' in dataset.get_data_info(0)
 
 
 def main() -> None:
@@ -60,11 +144,9 @@ def main() -> None:
     cfg = merge_args(Config.fromfile(args.config), args)
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
+    set_up_evaluator(runner, args.submission)
     metrics = runner.test()
-    if args.out is not None and runner.rank == 0:
-        import json
-        with open(args.out, 'w') as f:
-            json.dump(metrics, f, indent=2)
+    report(runner, metrics, args)
 
 
 if __name__ == '__main__':

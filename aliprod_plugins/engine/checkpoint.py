@@ -37,17 +37,38 @@ _NUMPY_DTYPES = (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.u
                  np.uint32, np.uint64, np.float16, np.float32, np.float64)
 
 
+def _history_buffer_method(owner: Any, name: str) -> Callable:
+    """Stand-in for ``getattr`` that resolves only ``HistoryBuffer``'s statistics methods.
+
+    ``HistoryBuffer.__getstate__`` pickles its registered statistics (``min``, ``max``,
+    ``current``, ``mean``, ...) as ``getattr(HistoryBuffer, name)``. Allowing the real ``getattr``
+    would let a checkpoint reach any attribute of any allowed object, so this accepts exactly
+    that pattern and refuses everything else.
+    """
+    if owner is HistoryBuffer and isinstance(name, str) and not name.startswith('_') \
+            and callable(getattr(HistoryBuffer, name, None)):
+        return getattr(HistoryBuffer, name)
+    raise UnsafeCheckpointError(
+        f'refusing getattr({owner!r}, {name!r}) in a checkpoint: only public '
+        'HistoryBuffer methods may be referenced that way')
+
+
 def checkpoint_safe_globals() -> List[Any]:
     """Return the globals that MMEngine / MMPretrain checkpoints contain beyond torch's defaults.
 
     ``HistoryBuffer`` (message hub logs) stores numpy arrays, which pickle as
-    ``_reconstruct(ndarray, shape, dtype)`` plus numpy scalars for a few runtime values.
+    ``_reconstruct(ndarray, shape, dtype)`` plus numpy scalars for a few runtime values, and its
+    statistics methods as ``getattr(HistoryBuffer, 'mean')``; ``getattr`` is mapped to a
+    restricted stand-in that resolves nothing else.
 
     Returns:
-        list: Objects for :func:`torch.serialization.safe_globals`.
+        list: Objects (or ``(object, 'module.name')`` pairs) for
+        :func:`torch.serialization.safe_globals`.
     """
     return [
         HistoryBuffer,
+        (_history_buffer_method, '__builtin__.getattr'),  # pickle protocol 2 spelling
+        (_history_buffer_method, 'builtins.getattr'),
         _numpy_reconstruct(),
         _numpy_scalar(),
         np.ndarray,
@@ -57,6 +78,8 @@ def checkpoint_safe_globals() -> List[Any]:
 
 
 def _global_name(obj: Any) -> str:
+    if isinstance(obj, tuple):
+        return obj[1]
     return f'{obj.__module__}.{obj.__qualname__}'
 
 

@@ -1,1 +1,3 @@
 """aliprod_plugins.hooks."""
+from .stage_switch_hook import StageSwitchHook  # noqa: F401
+from .bad_image_hook import BadImageHook  # noqa: F401

@@ -71,7 +71,9 @@ class ClassIndex:
         self.num_samples = int(labels.size)
         # int32 halves the memory and the gather time at AliProducts scale (2.5M < 2**31)
         dtype = np.int32 if labels.size < 2**31 else np.int64
-        self.order = np.argsort(labels, kind='stable').astype(dtype, copy=False)
+        # 16-bit keys (up to 65,536 classes) make numpy's stable argsort a radix sort
+        keys = labels.astype(np.uint16) if self.num_classes <= 2**16 else labels
+        self.order = np.argsort(keys, kind='stable').astype(dtype, copy=False)
         self.counts = np.bincount(labels, minlength=self.num_classes).astype(np.int64)
         self.offsets = np.cumsum(self.counts) - self.counts
 
@@ -88,35 +90,46 @@ class ClassIndex:
             classes (np.ndarray): Class id per draw; every class must be non-empty.
 
         Returns:
-            np.ndarray: int64 dataset indices, one per entry of ``classes``.
+            np.ndarray: Dataset indices (int32 below 2**31 samples), one per entry of
+            ``classes``.
         """
         counts = self.counts[classes]
-        pos = self.offsets[classes] + (rng.random(classes.size) * counts).astype(np.int64)
-        return self.order[pos].astype(np.int64)
+        # a float draw scaled by the class size is twice as fast as rng.integers with per-draw
+        # bounds; the minimum guards against u * n rounding up to n
+        within = np.minimum((rng.random(classes.size) * counts).astype(np.int64), counts - 1)
+        return self.order[self.offsets[classes] + within]
 
 
 def draw_classes(rng: np.random.Generator, probs: np.ndarray, n: int) -> np.ndarray:
-    """Draw ``n`` class ids with the given probabilities (vectorised).
+    """Draw ``n`` class ids with the given probabilities (vectorised, exact).
 
-    A uniform distribution over its support uses ``rng.integers``; any other one inverts the
-    cumulative distribution with ``searchsorted``.
+    A distribution uniform over its support uses ``rng.integers``. Any other one inverts the
+    cumulative distribution with a guide table (Chen & Asau, 1974): the table gives, for each of
+    ``4 * C`` equal bins of [0, 1), the first class whose cumulative probability exceeds the
+    bin's start, and a few vectorised steps to the right finish the search. The result equals
+    ``np.searchsorted(cdf, u, side='right')`` and is several times faster for 50k classes.
 
     Args:
         rng (np.random.Generator): Random source.
-        probs (np.ndarray): Probability per class, summing to 1.
+        probs (np.ndarray): Probability per class (non-negative, positive sum).
         n (int): Number of draws.
 
     Returns:
-        np.ndarray: int64 class ids.
+        np.ndarray: int64 class ids, never one of probability 0.
     """
     support = np.flatnonzero(probs > 0)
     if np.all(probs[support] == probs[support[0]]):
-        return support[rng.integers(support.size, size=n)]
+        classes = rng.integers(support.size, size=n)
+        return classes if support.size == probs.size else support[classes]
     cdf = np.cumsum(probs)
-    classes = np.searchsorted(cdf, rng.random(n) * cdf[-1], side='right')
-    # guard against float round-off at the top end, then snap to a class with probability > 0
-    classes = np.minimum(classes, probs.size - 1)
-    zero = probs[classes] == 0
-    if np.any(zero):
-        classes[zero] = support[np.searchsorted(support, classes[zero]).clip(max=support.size - 1)]
+    total = cdf[-1]
+    bins = 4 * probs.size
+    guide = np.searchsorted(cdf, np.arange(bins) * (total / bins), side='right')
+    # u < total strictly, so some class has cdf > u and the walk below stays in range
+    u = np.minimum(rng.random(n) * total, np.nextafter(total, 0))
+    classes = guide[np.minimum((u * (bins / total)).astype(np.int64), bins - 1)]
+    todo = np.flatnonzero(cdf[classes] <= u)
+    while todo.size:
+        classes[todo] += 1
+        todo = todo[cdf[classes[todo]] <= u[todo]]
     return classes.astype(np.int64)

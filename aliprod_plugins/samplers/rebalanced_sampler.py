@@ -98,7 +98,9 @@ class RebalancedSampler(Sampler):
 
     def __iter__(self) -> Iterator[int]:
         """Yield this rank's share of the epoch's global draw."""
-        indices = np.resize(self.global_indices(self.epoch), self.total_size)
+        indices = self.global_indices(self.epoch)
+        if indices.size != self.total_size:  # pad by wrapping around
+            indices = np.resize(indices, self.total_size)
         return iter(indices[self.rank::self.world_size].tolist())
 
     def __len__(self) -> int:

@@ -1,1 +1,6 @@
-"""aliprod_plugins.transforms."""
+"""aliprod_plugins.transforms: fast, robust image loading."""
+from .decode import dct_scale, decode_image, sniff_format
+from .errors import ImageLoadError
+from .loading import LoadImageScaled
+
+__all__ = ['ImageLoadError', 'LoadImageScaled', 'dct_scale', 'decode_image', 'sniff_format']

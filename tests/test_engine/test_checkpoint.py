@@ -67,3 +67,22 @@ def test_missing_checkpoint_names_the_file(tmp_path):
     path = str(tmp_path / 'nope.pth')
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         safe_load(path)
+
+
+class _GetattrPayload:
+    """A ``getattr`` call, the form HistoryBuffer pickles use, aimed at another attribute."""
+
+    def __init__(self, owner, name: str) -> None:
+        self.owner, self.name = owner, name
+
+    def __reduce__(self):
+        return (getattr, (self.owner, self.name))
+
+
+@pytest.mark.parametrize('owner,name', [(np.ndarray, 'tofile'),
+                                        (HistoryBuffer, '_set_default_statistics')])
+def test_getattr_is_only_allowed_for_history_buffer_methods(tmp_path, owner, name):
+    path = str(tmp_path / 'evil_getattr.pth')
+    torch.save(dict(meta=_GetattrPayload(owner, name)), path)
+    with pytest.raises(pickle.UnpicklingError, match=name):
+        safe_load(path)

@@ -1,0 +1,269 @@
+"""Switch to the second stage of decoupled training inside one run (Kang et al., ICLR 2020).
+
+At the start of epoch ``switch_epoch`` the hook rebuilds the train dataloader with a new sampler
+(same dataset object, pipeline, batch size and workers), sets the stage-2 learning rate and stops
+the LR schedulers so that they cannot undo it, and optionally freezes the backbone and neck
+(BatchNorm statistics included) and re-initialises the classifier (cRT)::
+
+    custom_hooks = [dict(type='StageSwitchHook', switch_epoch=40,
+                         sampler=dict(type='ClassBalancedSampler'), lr=1e-4)]
+
+Resume-safe: the decision is taken from the current epoch at every ``before_train_epoch``, so a
+run resumed at or after ``switch_epoch`` is in stage 2 before its first iteration. One-time
+actions (``lr_mult``, head re-initialisation) are skipped when the resumed checkpoint records
+that the switch already happened (``meta['stage_switch']``).
+"""
+import copy
+import numbers
+from contextlib import contextmanager
+from typing import Iterator, List, Optional
+
+import torch
+from mmengine.dist import broadcast, get_world_size
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.optim import OptimWrapperDict
+from mmpretrain.registry import DATA_SAMPLERS, HOOKS
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+
+@HOOKS.register_module()
+class StageSwitchHook(Hook):
+    """Rebuild the sampler, set the LR and freeze / re-initialise parts at ``switch_epoch``.
+
+    Args:
+        switch_epoch (int): First epoch (0-based, as ``runner.epoch``) of stage 2; must lie
+            inside the run.
+        sampler (dict, optional): Config of the stage-2 sampler, built with the run's dataset
+            and seed. None keeps the current sampler. Defaults to
+            ``dict(type='ClassBalancedSampler')``.
+        lr (float, optional): Absolute stage-2 learning rate of every parameter group.
+            Defaults to None.
+        lr_mult (float, optional): Multiplier of every group's current learning rate.
+            Defaults to None. With ``lr`` or ``lr_mult`` set, all LR schedulers are stopped; with
+            neither, the LR and the schedulers are left alone.
+        freeze_backbone (bool): Stop gradients into the backbone and neck and keep their
+            BatchNorm (and dropout) layers in eval mode. Under DDP this needs
+            ``find_unused_parameters=True``. Defaults to False.
+        reinit_head (bool): Re-initialise the head (``reset_parameters()`` then its
+            ``init_cfg``) and drop its optimizer state. Defaults to False.
+    """
+
+    priority = 'ABOVE_NORMAL'  # before DistSamplerSeedHook, which then seeds the new sampler
+
+    def __init__(self,
+                 switch_epoch: int,
+                 sampler: Optional[dict] = dict(type='ClassBalancedSampler'),
+                 lr: Optional[float] = None,
+                 lr_mult: Optional[float] = None,
+                 freeze_backbone: bool = False,
+                 reinit_head: bool = False) -> None:
+        if (isinstance(switch_epoch, bool) or not isinstance(switch_epoch, numbers.Integral)
+                or switch_epoch < 0):
+            raise ValueError(f'switch_epoch must be a non-negative int, got {switch_epoch!r}')
+        if sampler is not None:
+            if not isinstance(sampler, dict) or 'type' not in sampler:
+                raise ValueError(f'sampler must be a config dict with a "type" key or None, '
+                                 f'got {sampler!r}')
+            if isinstance(sampler['type'], str) and DATA_SAMPLERS.get(sampler['type']) is None:
+                raise ValueError(f'sampler type must be registered in DATA_SAMPLERS, got '
+                                 f'{sampler["type"]!r}')
+        if lr is not None and lr_mult is not None:
+            raise ValueError(f'give only one of lr and lr_mult, got lr={lr!r} and '
+                             f'lr_mult={lr_mult!r}')
+        for name, value in (('lr', lr), ('lr_mult', lr_mult)):
+            if value is not None and (isinstance(value, bool)
+                                      or not isinstance(value, numbers.Real) or value <= 0):
+                raise ValueError(f'{name} must be a positive number or None, got {value!r}')
+        for name, value in (('freeze_backbone', freeze_backbone), ('reinit_head', reinit_head)):
+            if not isinstance(value, bool):
+                raise ValueError(f'{name} must be a bool, got {value!r}')
+        self.switch_epoch = int(switch_epoch)
+        self.sampler = copy.deepcopy(sampler)
+        self.lr = lr
+        self.lr_mult = lr_mult
+        self.freeze_backbone = freeze_backbone
+        self.reinit_head = reinit_head
+        self._applied = False
+        self._resumed_after_switch = False
+        self._frozen: List[nn.Module] = []
+
+    def before_train(self, runner) -> None:
+        """Check that the switch can happen in this run, with this model."""
+        max_epochs = getattr(runner.train_loop, 'max_epochs', None)
+        if max_epochs is None:
+            raise ValueError(f'StageSwitchHook expects an epoch-based train loop, got '
+                             f'{type(runner.train_loop).__name__}')
+        if self.switch_epoch >= max_epochs:
+            raise ValueError(f'switch_epoch must lie inside the run (0 <= switch_epoch < '
+                             f'max_epochs={max_epochs}), got {self.switch_epoch}')
+        model = self._model(runner)
+        for option, part in (('freeze_backbone', 'backbone'), ('reinit_head', 'head')):
+            if getattr(self, option) and not isinstance(getattr(model, part, None), nn.Module):
+                raise ValueError(f'StageSwitchHook({option}=True) expects a model with a '
+                                 f'`{part}` module, got {type(model).__name__} without one')
+        if (self.freeze_backbone and isinstance(runner.model, DistributedDataParallel)
+                and not runner.model.find_unused_parameters):
+            raise ValueError('StageSwitchHook(freeze_backbone=True) under DDP expects '
+                             '`find_unused_parameters = True` in the config (frozen parameters '
+                             'get no gradient), got find_unused_parameters=False')
+
+    def before_train_epoch(self, runner) -> None:
+        """Enter stage 2 at ``switch_epoch``, or at once when resumed past it."""
+        if self._applied or runner.epoch < self.switch_epoch:
+            return
+        first_time = runner.epoch == self.switch_epoch or not self._resumed_after_switch
+        changes = []
+        if self.sampler is not None:
+            changes.append(self._switch_sampler(runner))
+        if self.lr is not None or self.lr_mult is not None:
+            changes.append(self._switch_lr(runner, apply_mult=first_time))
+        model = self._model(runner)
+        if self.freeze_backbone:
+            changes.append(self._freeze(model))
+        if self.reinit_head and first_time:
+            changes.append(self._reinit_head(runner, model.head))
+        self._applied = True
+        how = 'switched to' if first_time else 'restored (resumed after the switch)'
+        runner.logger.info(f'StageSwitchHook: epoch {runner.epoch}: {how} stage 2: '
+                           + '; '.join(changes))
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        """Keep frozen parts in eval mode (``model.train()`` at each epoch start resets it)."""
+        for module in self._frozen:
+            module.eval()
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Record in the checkpoint whether stage 2 has begun."""
+        checkpoint.setdefault('meta', {})['stage_switch'] = dict(
+            switch_epoch=self.switch_epoch, applied=self._applied)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Read whether the loaded run had already switched (decides one-time actions)."""
+        state = checkpoint.get('meta', {}).get('stage_switch') or {}
+        self._resumed_after_switch = bool(state.get('applied', False))
+
+    def _switch_sampler(self, runner) -> str:
+        old = runner.train_loop.dataloader
+        cfg = runner.cfg.get('train_dataloader')
+        if not isinstance(cfg, dict):
+            raise RuntimeError('StageSwitchHook rebuilds the train dataloader from '
+                               f'runner.cfg.train_dataloader, got {cfg!r}')
+        cfg = dict(cfg)
+        cfg['dataset'] = old.dataset  # the built (and possibly sliced) dataset: no re-indexing
+        cfg.pop('num_batch_per_epoch', None)
+        cfg['sampler'] = copy.deepcopy(self.sampler)
+        diff_rank_seed = runner.cfg.get('randomness', {}).get('diff_rank_seed', False)
+        _shutdown_workers(old)
+        with _not_deep_copied(old.dataset):
+            new = runner.build_dataloader(cfg, seed=runner.seed, diff_rank_seed=diff_rank_seed)
+        sampler = new.sampler
+        if not hasattr(sampler, 'set_epoch') and new.batch_sampler is not None:
+            sampler = getattr(new.batch_sampler, 'sampler', sampler)
+        if hasattr(sampler, 'set_epoch'):
+            sampler.set_epoch(runner.epoch)
+        runner.train_loop.dataloader = new
+        if len(new) != len(old):
+            runner.logger.warning(
+                f'StageSwitchHook: the new sampler gives {len(new)} batches per epoch instead '
+                f'of {len(old)}; max_iters, ETA and iteration-based schedules keep the old count')
+        return f'sampler {type(old.sampler).__name__} -> {sampler!r}'
+
+    def _switch_lr(self, runner, apply_mult: bool) -> str:
+        groups = [g for w in _optim_wrappers(runner.optim_wrapper)
+                  for g in w.optimizer.param_groups]
+        before = sorted({g['lr'] for g in groups})
+        if self.lr is not None or apply_mult:
+            for group in groups:
+                group['lr'] = self.lr if self.lr is not None else group['lr'] * self.lr_mult
+        stopped = 0
+        for scheduler in _schedulers(runner.param_schedulers):
+            if getattr(scheduler, 'param_name', None) == 'lr':
+                scheduler.end = scheduler.begin  # an empty range: step() no longer sets the LR
+                stopped += 1
+        after = sorted({g['lr'] for g in groups})
+        return (f'lr {_fmt(before)} -> {_fmt(after)} on {len(groups)} param group(s), '
+                f'{stopped} LR scheduler(s) stopped')
+
+    def _freeze(self, model: nn.Module) -> str:
+        self._frozen = [m for m in (model.backbone, getattr(model, 'neck', None))
+                        if isinstance(m, nn.Module)]
+        num = 0
+        for module in self._frozen:
+            for param in module.parameters():
+                param.requires_grad_(False)
+                param.grad = None
+                num += param.numel()
+            module.eval()
+        names = '+'.join(n for n in ('backbone', 'neck') if isinstance(getattr(model, n, None),
+                                                                       nn.Module))
+        return f'froze {names} ({num} parameters, BatchNorm in eval mode)'
+
+    def _reinit_head(self, runner, head: nn.Module) -> str:
+        # a generator seeded by (run seed, switch epoch): the same head on every rank and in
+        # a run resumed before the switch, whatever the global RNG went through
+        with torch.random.fork_rng():
+            torch.manual_seed(int(runner.seed or 0) * 1000003 + self.switch_epoch)
+            for module in head.modules():
+                if hasattr(module, 'reset_parameters'):
+                    module.reset_parameters()
+                if hasattr(module, '_is_init'):
+                    module._is_init = False  # else BaseModule.init_weights() is a no-op
+            if hasattr(head, 'init_weights'):
+                head.init_weights()
+        params = list(head.parameters())
+        if get_world_size() > 1:
+            for tensor in params + list(head.buffers()):
+                broadcast(tensor.data, 0)
+        for wrapper in _optim_wrappers(runner.optim_wrapper):
+            for param in params:
+                wrapper.optimizer.state.pop(param, None)
+        return f're-initialised {type(head).__name__} ({sum(p.numel() for p in params)} ' \
+               f'parameters, optimizer state dropped)'
+
+    @staticmethod
+    def _model(runner) -> nn.Module:
+        return runner.model.module if is_model_wrapper(runner.model) else runner.model
+
+
+def _optim_wrappers(optim_wrapper) -> list:
+    if isinstance(optim_wrapper, OptimWrapperDict):
+        return list(optim_wrapper.values())
+    return [optim_wrapper]
+
+
+def _schedulers(param_schedulers) -> Iterator:
+    if param_schedulers is None:
+        return iter(())
+    if isinstance(param_schedulers, dict):
+        return (s for group in param_schedulers.values() for s in group)
+    return iter(param_schedulers)
+
+
+def _fmt(values: list) -> str:
+    return '/'.join(f'{v:g}' for v in values)
+
+
+def _shutdown_workers(dataloader) -> None:
+    """Stop the persistent workers of a dataloader that will not be iterated again."""
+    iterator = getattr(dataloader, '_iterator', None)
+    if iterator is not None and hasattr(iterator, '_shutdown_workers'):
+        iterator._shutdown_workers()
+    if iterator is not None:
+        dataloader._iterator = None
+
+
+@contextmanager
+def _not_deep_copied(obj) -> Iterator[None]:
+    """Make ``copy.deepcopy`` return ``obj`` itself (``build_dataloader`` copies its cfg)."""
+    try:
+        obj.__deepcopy__ = lambda memo: obj
+        patched = True
+    except AttributeError:  # no instance __dict__: let it be copied
+        patched = False
+    try:
+        yield
+    finally:
+        if patched:
+            del obj.__deepcopy__

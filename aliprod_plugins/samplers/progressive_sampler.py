@@ -1,0 +1,78 @@
+"""Progressively-balanced sampling (Kang et al., ICLR 2020).
+
+The class probabilities move linearly from instance-balanced to class-balanced::
+
+    p_c(t) = (1 - t / T) * n_c / N + (t / T) * 1 / C,   t = clip(epoch - begin_epoch, 0, T)
+
+so epoch ``begin_epoch`` is a shuffled pass over the dataset and every epoch from
+``begin_epoch + num_epochs`` on is class-balanced::
+
+    train_dataloader = dict(sampler=dict(type='ProgressivelyBalancedSampler', num_epochs=40))
+"""
+import numbers
+from typing import Optional, Sized
+
+import numpy as np
+from mmpretrain.registry import DATA_SAMPLERS
+
+from .rebalanced_sampler import RebalancedSampler
+
+
+@DATA_SAMPLERS.register_module()
+class ProgressivelyBalancedSampler(RebalancedSampler):
+    """Interpolate from instance-balanced to class-balanced over ``num_epochs`` epochs.
+
+    Args:
+        dataset (Sized): Dataset with ``get_gt_labels()``.
+        num_epochs (int): Epochs ``T`` of the interpolation (usually the run's max_epochs).
+        begin_epoch (int): Epoch at which the interpolation starts (instance-balanced until
+            then). Defaults to 0.
+        seed (int, optional): Seed shared by all ranks. Defaults to None.
+        num_samples (int, optional): Samples per epoch over all ranks. Defaults to None
+            (``len(dataset)``).
+        skip_empty_classes (bool): Keep classes without samples at probability 0. Defaults to
+            False (raise if the dataset's class set has an empty class).
+        rank (int, optional): Rank override. Defaults to None.
+        world_size (int, optional): World size override. Defaults to None.
+    """
+
+    def __init__(self,
+                 dataset: Sized,
+                 num_epochs: int,
+                 begin_epoch: int = 0,
+                 seed: Optional[int] = None,
+                 num_samples: Optional[int] = None,
+                 skip_empty_classes: bool = False,
+                 rank: Optional[int] = None,
+                 world_size: Optional[int] = None) -> None:
+        if (isinstance(num_epochs, bool) or not isinstance(num_epochs, numbers.Integral)
+                or num_epochs <= 0):
+            raise ValueError(f'num_epochs must be a positive int, got {num_epochs!r}')
+        if (isinstance(begin_epoch, bool) or not isinstance(begin_epoch, numbers.Integral)
+                or begin_epoch < 0):
+            raise ValueError(f'begin_epoch must be a non-negative int, got {begin_epoch!r}')
+        self.num_epochs = int(num_epochs)
+        self.begin_epoch = int(begin_epoch)
+        super().__init__(dataset, power=1.0, seed=seed, num_samples=num_samples,
+                         skip_empty_classes=skip_empty_classes, rank=rank,
+                         world_size=world_size)
+
+    def balance(self, epoch: int) -> float:
+        """Weight ``t / T`` of the class-balanced distribution in the given epoch."""
+        return min(max(epoch - self.begin_epoch, 0), self.num_epochs) / self.num_epochs
+
+    def class_probs(self, epoch: int) -> np.ndarray:
+        """Probability of each class in the given epoch (float64, sums to 1)."""
+        alpha = self.balance(epoch)
+        return (1 - alpha) * self._power_probs(1.0) + alpha * self._power_probs(0.0)
+
+    def _validate_probs(self) -> None:
+        # the class-balanced end point has the largest support of the whole schedule
+        self._check_probs(self._power_probs(0.0), f'epoch {self.begin_epoch + self.num_epochs}')
+
+    def _describe(self) -> str:
+        return (f'progressive, class-balanced weight {self.balance(self.epoch):.3g} at epoch '
+                f'{self.epoch}, num_epochs={self.num_epochs}, begin_epoch={self.begin_epoch}')
+
+    def _is_instance_balanced(self, epoch: int) -> bool:
+        return self.balance(epoch) == 0.0

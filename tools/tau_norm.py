@@ -1,0 +1,197 @@
+"""Calibrate a trained classifier after training: tau-normalisation or logit adjustment.
+
+    python tools/tau_norm.py configs/aliprod/resnest50_stage1.py work_dirs/.../epoch_40.pth
+    python tools/tau_norm.py CONFIG CKPT --taus 0 0.5 1 --out-dir work_dirs/tau
+    python tools/tau_norm.py CONFIG CKPT --logit-adjust
+
+Computes the classifier inputs (``head.fc``'s input) of the validation split once, then for
+each tau evaluates W / ||W||^tau without bias (or, with ``--logit-adjust``, the logits minus
+tau * log(training prior)) with LongTailAccuracy's computation, prints tau vs metrics, picks
+the tau with the best mean class accuracy (the smallest on ties) and writes to ``--out-dir``
+(default: ``<checkpoint dir>/tau_norm`` or ``/logit_adjust``): ``sweep.json``, ``sweep.csv``,
+``best_per_class.csv`` and ``<checkpoint>_<mode>_tau<best>.pth`` with the calibrated head.
+Training class counts (shot groups, prior) come from ``train_dataloader.dataset`` as in
+``tools/test.py``, or from ``--class-counts FILE.npy``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+from mmengine.runner.checkpoint import load_state_dict  # noqa: E402
+from mmpretrain.registry import MODELS  # noqa: E402
+
+import aliprod_plugins  # noqa: E402,F401  registration
+from aliprod_plugins.engine import safe_load  # noqa: E402
+from aliprod_plugins.evaluation import (build_train_dataset, counts_from_dataset,  # noqa: E402
+                                        load_class_counts)
+from aliprod_plugins.evaluation.calibration import (best_index, calibrated_head,  # noqa: E402
+                                                    predict_topk, sweep)
+from aliprod_plugins.evaluation.functional import long_tail_metrics  # noqa: E402
+from aliprod_plugins.evaluation.reports import write_per_class_csv  # noqa: E402
+
+DEFAULT_TAUS = [round(0.1 * i, 1) for i in range(21)]
+SELECT_BY = 'mean_class_acc'
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Tau-normalise / logit-adjust a classifier')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--taus', type=float, nargs='+', default=DEFAULT_TAUS,
+                        help='values of tau to try (default: 0 0.1 ... 2.0)')
+    parser.add_argument('--logit-adjust', action='store_true',
+                        help='sweep logit adjustment by the training prior instead')
+    parser.add_argument('--out-dir', help='output folder (default: <checkpoint dir>/tau_norm '
+                        'or /logit_adjust)')
+    parser.add_argument('--class-counts', help='.npy file of training images per class '
+                        '(default: counted from train_dataloader.dataset)')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu',
+                        help='device for the features and the sweep (default: cuda if present)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value pairs')
+    return parser.parse_args()
+
+
+def build_model(cfg: Config, checkpoint: str, device: str) -> torch.nn.Module:
+    """Build the model of the config with the checkpoint's weights, in eval mode."""
+    model = MODELS.build(cfg.model)
+    ckpt = safe_load(checkpoint, map_location='cpu')
+    load_state_dict(model, ckpt.get('state_dict', ckpt), strict=True)
+    fc = getattr(getattr(model, 'head', None), 'fc', None)
+    if not isinstance(fc, torch.nn.Linear):
+        raise ValueError(f'{checkpoint}: expected a model whose head has a linear `fc` '
+                         f'(LinearClsHead), got head {type(getattr(model, "head", None))}')
+    return model.to(device).eval()
+
+
+@torch.no_grad()
+def extract_features(model: torch.nn.Module, loader, device: str):
+    """Return the ``head.fc`` inputs ``(N, D)`` and true labels ``(N,)`` of a dataloader."""
+    feats, labels = [], []
+    for data in loader:
+        data = model.data_preprocessor(data, False)
+        feats.append(model.head.pre_logits(model.extract_feat(data['inputs'])).float())
+        for sample in data['data_samples']:
+            if 'gt_label' not in sample:
+                raise ValueError('tau_norm.py needs a labelled split (val_dataloader), got a '
+                                 'data sample without gt_label')
+            labels.append(int(sample.gt_label.reshape(-1)[0]))
+    dim = model.head.fc.in_features
+    return (torch.cat(feats) if feats else torch.zeros(0, dim, device=device),
+            np.asarray(labels, dtype=np.int64))
+
+
+def train_counts(cfg: Config, path: str = None):
+    if path is not None:
+        return load_class_counts(path, '--class-counts')
+    try:
+        return counts_from_dataset(build_train_dataset(cfg.get('train_dataloader')))
+    except Exception as err:  # noqa: BLE001
+        print(f'warning: no training class counts ({type(err).__name__}: {err}); shot metrics '
+              'skipped', file=sys.stderr)
+        return None
+
+
+def metric_options(cfg: Config) -> dict:
+    """topk and shot thresholds of the config's LongTailAccuracy (defaults otherwise)."""
+    evaluator = cfg.get('val_evaluator') or {}
+    metrics = evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]
+    for m in metrics:
+        if isinstance(m, dict) and m.get('type') == 'LongTailAccuracy':
+            return dict(topk=tuple(m.get('topk', (1, 5))),
+                        many_shot_thr=m.get('many_shot_thr', 100),
+                        few_shot_thr=m.get('few_shot_thr', 20))
+    return dict(topk=(1, 5), many_shot_thr=100, few_shot_thr=20)
+
+
+def format_sweep(rows: list, keys: list) -> str:
+    """tau vs metrics as a text table."""
+    header = ['tau'] + keys
+    cells = [[r['label']] + [f'{r["metrics"].get(k, float("nan")):.2f}' for k in keys]
+             for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
+    line = lambda items: '  '.join(f'{x:>{w}}' for x, w in zip(items, widths))  # noqa: E731
+    return '\n'.join([line(header)] + [line(c) for c in cells])
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    mode = 'logit_adjust' if args.logit_adjust else 'tau_norm'
+    out_dir = args.out_dir or osp.join(osp.dirname(osp.abspath(args.checkpoint)), mode)
+    counts = train_counts(cfg, args.class_counts)
+    if mode == 'logit_adjust' and counts is None:
+        raise ValueError('--logit-adjust needs training class counts: give --class-counts or a '
+                         'config whose train_dataloader.dataset can be built')
+    opts = metric_options(cfg)
+
+    model = build_model(cfg, args.checkpoint, args.device)
+    loader = Runner.build_dataloader(cfg.val_dataloader)
+    feats, gt = extract_features(model, loader, args.device)
+    weight, bias = model.head.fc.weight.detach(), model.head.fc.bias
+    bias = None if bias is None else bias.detach()
+    original = dict(zip(('metrics', 'per_class'), long_tail_metrics(
+        predict_topk(feats, weight, bias, max(opts['topk'])), gt, opts['topk'],
+        weight.size(0), counts, opts['many_shot_thr'], opts['few_shot_thr'])))
+    rows = sweep(feats, gt, weight, bias, args.taus, mode, counts, **opts)
+    best = best_index(rows, SELECT_BY)
+
+    keys = list(rows[0]['metrics'])
+    table = [dict(original, label='original')] + [dict(r, label=f'{r["tau"]:g}') for r in rows]
+    print(f'{mode}: {len(gt)} validation images, {weight.size(0)} classes')
+    print(format_sweep(table, keys))
+    print(f'best tau by {SELECT_BY}: {rows[best]["tau"]:g}')
+    classes = (getattr(loader.dataset, 'metainfo', None) or {}).get('classes')
+    write_outputs(out_dir, args, mode, rows, best, original, weight, bias, counts, classes)
+
+
+def write_outputs(out_dir, args, mode, rows, best, original, weight, bias, counts, classes):
+    """Write the sweep table, the best per-class CSV and the calibrated checkpoint."""
+    os.makedirs(out_dir, exist_ok=True)
+    tau = rows[best]['tau']
+    stem = osp.splitext(osp.basename(args.checkpoint))[0]
+    ckpt_path = osp.join(out_dir, f'{stem}_{mode}_tau{tau:g}.pth')
+    ckpt = safe_load(args.checkpoint, map_location='cpu')
+    state = dict(ckpt.get('state_dict', ckpt))
+    w, b = calibrated_head(weight, bias, tau, mode, counts)
+    state['head.fc.weight'] = w.cpu().clone()
+    if 'head.fc.bias' in state:
+        state['head.fc.bias'] = b.cpu().clone()
+    meta = dict(ckpt.get('meta') or {}, calibration=dict(mode=mode, tau=tau, selected_by=SELECT_BY))
+    torch.save({'meta': meta, 'state_dict': state}, ckpt_path)
+
+    summary = dict(mode=mode, selected_by=SELECT_BY, best_tau=tau, checkpoint=ckpt_path,
+                   original=_finite(original['metrics']),
+                   sweep=[dict(tau=r['tau'], **_finite(r['metrics'])) for r in rows])
+    with open(osp.join(out_dir, 'sweep.json'), 'w') as f:
+        json.dump(summary, f, indent=2)
+    keys = list(rows[0]['metrics'])
+    with open(osp.join(out_dir, 'sweep.csv'), 'w') as f:
+        f.write(','.join(['tau'] + keys) + '\n')
+        for r in rows:
+            f.write(','.join([f'{r["tau"]:g}'] + [f'{r["metrics"][k]:.4f}' for k in keys]) + '\n')
+    write_per_class_csv(osp.join(out_dir, 'best_per_class.csv'), rows[best]['per_class'],
+                        classes)
+    print(f'written: {ckpt_path}, {osp.join(out_dir, "sweep.json")}, '
+          f'{osp.join(out_dir, "sweep.csv")}, {osp.join(out_dir, "best_per_class.csv")}')
+
+
+def _finite(metrics: dict) -> dict:
+    # standard JSON has no NaN (a shot group without evaluated classes)
+    return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in metrics.items()}
+
+
+if __name__ == '__main__':
+    main()
