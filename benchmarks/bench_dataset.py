@@ -33,14 +33,12 @@ NUM_CLASSES = 50030
 TARGET_TIME, TARGET_MEM, TARGET_LABELS_MS = 0.2, 0.25, 50.0
 OURS = {
     'ours_json_cap250': ('train.json', 250),
-    'ours_json_nocap': ('train.json', None),
     'ours_list_cap250': ('train.txt', 250),
     'ours_json_cap250_cache': ('train.json', 250)
 }
 NAMES = {
     'custom': 'CustomDataset (list file)',
     'ours_json_cap250': 'AliProductsDataset (JSON, cap 250)',
-    'ours_json_nocap': 'AliProductsDataset (JSON, no cap)',
     'ours_list_cap250': 'AliProductsDataset (list file, cap 250)',
     'ours_json_cap250_cache': 'AliProductsDataset (JSON, cap 250), 2nd start, cache_index'
 }
@@ -198,10 +196,7 @@ def main() -> None:
               f'{time.perf_counter() - t0:.1f} s')
         print('file existence check: off for both loaders (CustomDataset with ann_file does '
               'not check)')
-        res = {
-            k: run_worker(k, folder)
-            for k in ('custom', 'ours_json_cap250', 'ours_json_nocap', 'ours_list_cap250')
-        }
+        res = {k: run_worker(k, folder) for k in ('custom', 'ours_json_cap250', 'ours_list_cap250')}
         run_worker('ours_json_cap250_cache', folder)  # first start: parses, writes the cache
         res['ours_json_cap250_cache'] = run_worker('ours_json_cap250_cache', folder)
         print(f'{"loader":<62}{"samples":>10}{"build s":>10}{"peak added MiB":>16}'

@@ -7,9 +7,10 @@
 Computes the classifier inputs (``head.fc``'s input) of the validation split once, then for
 each tau evaluates W / ||W||^tau without bias (or, with ``--logit-adjust``, the logits minus
 tau * log(training prior)) with LongTailAccuracy's computation, prints tau vs metrics, picks
-the tau with the best mean class accuracy (the smallest on ties) and writes to ``--out-dir``
-(default: ``<checkpoint dir>/tau_norm`` or ``/logit_adjust``): ``sweep.json``, ``sweep.csv``,
-``best_per_class.csv`` and ``<checkpoint>_<mode>_tau<best>.pth`` with the calibrated head.
+the tau with the best mean class accuracy (the first listed on ties) and writes to ``--out-dir``
+(default: ``<checkpoint dir>/tau_norm`` or ``/logit_adjust``): ``sweep.json`` / ``sweep.csv``
+(tau vs metrics), ``best.json`` (the chosen tau and its metrics), ``best_per_class.csv`` and
+``<checkpoint>_<mode>_tau<best>.pth`` with the calibrated head.
 Training class counts (shot groups, prior) come from ``train_dataloader.dataset`` as in
 ``tools/test.py``, or from ``--class-counts FILE.npy``.
 """
@@ -177,6 +178,10 @@ def write_outputs(out_dir, args, mode, rows, best, original, weight, bias, count
                    sweep=[dict(tau=r['tau'], **_finite(r['metrics'])) for r in rows])
     with open(osp.join(out_dir, 'sweep.json'), 'w') as f:
         json.dump(summary, f, indent=2)
+    best_row = dict(mode=mode, tau=tau, selected_by=SELECT_BY, checkpoint=ckpt_path,
+                    metrics=_finite(rows[best]['metrics']))
+    with open(osp.join(out_dir, 'best.json'), 'w') as f:
+        json.dump(best_row, f, indent=2)
     keys = list(rows[0]['metrics'])
     with open(osp.join(out_dir, 'sweep.csv'), 'w') as f:
         f.write(','.join(['tau'] + keys) + '\n')
@@ -184,8 +189,8 @@ def write_outputs(out_dir, args, mode, rows, best, original, weight, bias, count
             f.write(','.join([f'{r["tau"]:g}'] + [f'{r["metrics"][k]:.4f}' for k in keys]) + '\n')
     write_per_class_csv(osp.join(out_dir, 'best_per_class.csv'), rows[best]['per_class'],
                         classes)
-    print(f'written: {ckpt_path}, {osp.join(out_dir, "sweep.json")}, '
-          f'{osp.join(out_dir, "sweep.csv")}, {osp.join(out_dir, "best_per_class.csv")}')
+    print(f'written: {ckpt_path} and best.json, sweep.json, sweep.csv, best_per_class.csv in '
+          f'{out_dir}')
 
 
 def _finite(metrics: dict) -> dict:

@@ -26,10 +26,8 @@ from mmengine.runner import Runner  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
 from aliprod_plugins.engine import setup_cpu_distributed  # noqa: E402
+from aliprod_plugins.evaluation import reports  # noqa: E402
 from aliprod_plugins.evaluation import LongTailAccuracy, SubmissionWriter  # noqa: E402
-from aliprod_plugins.evaluation.reports import (dump_metrics_json,  # noqa: E402
-                                                format_metrics_table, per_class_csv_path,
-                                                write_per_class_csv)
 
 
 def parse_args() -> argparse.Namespace:
@@ -61,8 +59,8 @@ def parse_args() -> argparse.Namespace:
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Apply the command-line flags to the config."""
-    for flag, path, ext in (('--out', args.out, '.json'), ('--submission', args.submission,
-                                                          '.csv')):
+    for flag, path, ext in (('--out', args.out, '.json'),
+                            ('--submission', args.submission, '.csv')):
         if path is not None and not path.endswith(ext):
             raise ValueError(f'{flag} expects a path ending in {ext}, got {path!r}')
     cfg.launcher = args.launcher
@@ -109,16 +107,17 @@ def report(runner: Runner, metrics: dict, args: argparse.Namespace) -> None:
     """Print the metrics table and write the ``--out`` files (rank 0 only)."""
     if runner.rank != 0:
         return
-    print(format_metrics_table(metrics), flush=True)
+    print(reports.format_metrics_table(metrics), flush=True)
     if args.out is None:
         return
-    dump_metrics_json(args.out, metrics)
+    reports.dump_metrics_json(args.out, metrics)
     written = [args.out]
     for metric in runner.test_evaluator.metrics:
         if isinstance(metric, LongTailAccuracy) and metric.per_class is not None:
             classes = (metric.dataset_meta or {}).get('classes')
-            write_per_class_csv(per_class_csv_path(args.out), metric.per_class, classes)
-            written.append(per_class_csv_path(args.out))
+            csv_path = reports.per_class_csv_path(args.out)
+            reports.write_per_class_csv(csv_path, metric.per_class, classes)
+            written.append(csv_path)
             break
     print(f'written: {", ".join(written)}', flush=True)
 

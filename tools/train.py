@@ -55,10 +55,6 @@ def parse_args() -> argparse.Namespace:
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Apply the command-line flags to the config."""
-    if args.no_validate:
-        cfg.val_cfg = None
-        cfg.val_dataloader = None
-        cfg.val_evaluator = None
     cfg.launcher = args.launcher
 
     # work_dir priority: CLI > config > ./work_dirs/<config name>
@@ -99,6 +95,11 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    # after --cfg-options, so that overrides of val_* cannot leave half a validation loop
+    if args.no_validate:
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
     return cfg
 
 

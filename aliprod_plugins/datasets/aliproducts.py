@@ -45,10 +45,12 @@ class AliProductsDataset(ResampleOnError, BaseDataset):
 
     The label is ``int(class_id)``; a class without images in a split keeps its id, so
     ``metainfo['classes']`` is always the ``num_classes`` 5-digit ids and predictions map
-    straight to submission ids. An explicit ``ann_file`` may instead be a list in the
-    MMPretrain / PaddleClas format, one ``relative/path.jpg <label>`` per line (paths relative
-    to ``data_prefix``). The format is read from the suffix (``.json``) or else from the
-    content (JSON starts with ``{``); ``ann_format`` forces it.
+    straight to submission ids. An image's path is ``<data_prefix>/<label:05d>/<image_id>``
+    (``<data_prefix>/<image_id>`` for the unlabelled test split). An explicit ``ann_file`` may
+    be another file in this JSON schema, or a list in the MMPretrain / PaddleClas format, one
+    ``relative/path.jpg <label>`` per line (paths relative to ``data_prefix``), so that other
+    long-tailed catalogues work too. The format is read from the suffix (``.json``) or else
+    from the content (JSON starts with ``{``); ``ann_format`` forces it.
 
     Samples are held in a :class:`PathIndex` (one int64 label array, one bytes buffer of names
     and its offsets), never as a list of dicts, so building is fast, light, and DataLoader

@@ -51,6 +51,7 @@ def load_annotation(path: str,
     Returns:
         tuple[PathIndex, str]: The index and the format that was read.
     """
+    # imported here: both parsers import CHUNK_BYTES and parse_decimal from this module
     from .json_annotation import parse_json
     from .list_annotation import parse_list
     if fmt not in ('auto', ) + FORMATS:

@@ -1,7 +1,7 @@
 """An optional on-disk cache of a parsed annotation, keyed on the annotation's content.
 
 The cache is ``<ann_file>.aliprod-index.npz`` next to the annotation. It stores the index's
-three arrays and a key made of a BLAKE2 digest of the annotation bytes, the format, the
+three arrays and a key made of a SHA-256 digest of the annotation bytes, the format, the
 number of classes and :data:`CACHE_VERSION`; it is used only when the key matches, so an
 edited annotation (or a different parser) is parsed again and the cache rewritten. Writes go
 to a temporary file that is renamed into place, so concurrent ranks never read half a file.
@@ -24,7 +24,7 @@ SUFFIX = '.aliprod-index.npz'
 
 def content_key(path: str, fmt: str, num_classes: int) -> str:
     """The cache key of an annotation file: its content digest plus what parsing depends on."""
-    digest = hashlib.blake2b(digest_size=16)
+    digest = hashlib.sha256()
     with open(path, 'rb') as f:
         for block in iter(lambda: f.read(1 << 24), b''):
             digest.update(block)

@@ -10,8 +10,7 @@ assignment), and rows past ``size`` are padding.
 from typing import Any, Dict, List, Sequence
 
 import numpy as np
-from mmengine.dist import (broadcast_object_list, collect_results, get_world_size,
-                           is_main_process)
+from mmengine.dist import broadcast_object_list, collect_results, get_world_size, is_main_process
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 

@@ -39,7 +39,8 @@ class LongTailAccuracy(CompactMetric):
     (``train_count``, ``eval_count``, ``correct``, ``top1_acc``) for reports.
 
     Args:
-        topk (int | Sequence[int]): The k of the top-k accuracies. Defaults to ``(1, 5)``.
+        topk (int | Sequence[int]): The k of the top-k accuracies; a k of at least the number
+            of classes counts every sample as a hit. Defaults to ``(1, 5)``.
         class_counts (str | Sequence[int] | np.ndarray, optional): Training images per class,
             or a ``.npy`` file of them. Defaults to None (taken from the training dataset by
             :class:`TrainCountsHook`).

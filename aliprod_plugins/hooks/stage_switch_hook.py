@@ -79,6 +79,10 @@ class StageSwitchHook(Hook):
         for name, value in (('freeze_backbone', freeze_backbone), ('reinit_head', reinit_head)):
             if not isinstance(value, bool):
                 raise ValueError(f'{name} must be a bool, got {value!r}')
+        if (sampler is None and lr is None and lr_mult is None and not freeze_backbone
+                and not reinit_head):
+            raise ValueError('StageSwitchHook expects something to switch (sampler, lr, '
+                             'lr_mult, freeze_backbone or reinit_head), got none')
         self.switch_epoch = int(switch_epoch)
         self.sampler = copy.deepcopy(sampler)
         self.lr = lr

@@ -20,6 +20,9 @@ def read_labels(dataset) -> np.ndarray:
         np.ndarray: int64 labels, one per sample, all >= 0.
     """
     name = type(dataset).__name__
+    if getattr(dataset, 'has_labels', True) is False:
+        raise ValueError(f'a class-aware sampler needs labels, but {name} has none '
+                         f'(has_labels=False, e.g. the unlabelled test split)')
     if not hasattr(dataset, 'get_gt_labels'):
         raise ValueError(f'a class-aware sampler expects a dataset with get_gt_labels(), '
                          f'got {name} without it')

@@ -19,8 +19,9 @@ default_hooks = dict(
     visualization=dict(type='VisualizationHook', enable=False),
 )
 
-# count images replaced by `on_error='resample'` in the training log
-custom_hooks = [dict(type='BadImageHook')]
+# BadImageHook: count images replaced by `on_error='resample'` in the training log.
+# TrainCountsHook: give LongTailAccuracy the training set's per-class counts (shot groups).
+custom_hooks = [dict(type='BadImageHook'), dict(type='TrainCountsHook')]
 
 # configure environment
 env_cfg = dict(

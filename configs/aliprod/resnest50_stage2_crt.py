@@ -4,11 +4,14 @@
 _base_ = ['./resnest50_stage2.py']
 
 custom_hooks = [
-    dict(type='BadImageHook'),
     dict(
         type='StageSwitchHook',
         switch_epoch=0,
         sampler=dict(type='ClassBalancedSampler'),
         freeze_backbone=True,
         reinit_head=True),
+    dict(type='BadImageHook'),
+    dict(type='TrainCountsHook'),
 ]
+# frozen parameters get no gradient; DDP must not wait for them
+find_unused_parameters = True

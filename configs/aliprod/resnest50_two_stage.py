@@ -3,12 +3,13 @@
 _base_ = ['./resnest50_stage1.py']
 
 custom_hooks = [
-    dict(type='BadImageHook'),
     dict(
         type='StageSwitchHook',
         switch_epoch=40,
         sampler=dict(type='ClassBalancedSampler'),
         lr=1e-4),
+    dict(type='BadImageHook'),
+    dict(type='TrainCountsHook'),
 ]
 
 train_cfg = dict(max_epochs=50)

@@ -3,12 +3,13 @@
 _base_ = ['./digits_lt_stage1.py']
 
 custom_hooks = [
-    dict(type='BadImageHook'),
     dict(
         type='StageSwitchHook',
         switch_epoch=30,
         sampler=dict(type='ClassBalancedSampler'),
         lr=1e-3),
+    dict(type='BadImageHook'),
+    dict(type='TrainCountsHook'),
 ]
 
 train_cfg = dict(max_epochs=40)

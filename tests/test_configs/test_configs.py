@@ -29,6 +29,8 @@ def test_config_builds(path, tiny_root):
     cfg = Config.fromfile(path)
     assert cfg.default_scope == 'mmpretrain'
     assert cfg.custom_imports['imports'] == ['aliprod_plugins']
+    hooks = {h['type'] for h in cfg.custom_hooks}
+    assert {'BadImageHook', 'TrainCountsHook'} <= hooks, hooks
     init_default_scope('mmpretrain')
     model = MODELS.build(cfg.model)
     assert model.head.num_classes == cfg.data_preprocessor.num_classes

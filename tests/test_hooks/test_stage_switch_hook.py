@@ -239,6 +239,14 @@ def test_lr_mult_is_applied_once_across_resume(tmp_path):
     assert rprobe.at(2)['lrs'] == probe.at(2)['lrs']
 
 
+def test_freeze_only_keeps_sampler_and_schedule(tmp_path):
+    hook = dict(type='StageSwitchHook', switch_epoch=1, sampler=None, freeze_backbone=True)
+    _, probe = train(make_cfg(tmp_path, hook, max_epochs=2))
+    assert probe.at(1)['sampler'] is probe.at(0)['sampler']
+    assert probe.at(1)['lrs'] == [0.05]  # MultiStepLR still runs (milestone 1)
+    assert not any(probe.at(1)['requires_grad']) and all(probe.at(0)['requires_grad'])
+
+
 def test_persistent_workers_are_shut_down(tmp_path):
     hook = dict(type='StageSwitchHook', switch_epoch=1)
     cfg = make_cfg(tmp_path, hook, max_epochs=2, num_workers=1, persistent_workers=True)
@@ -273,6 +281,7 @@ def test_persistent_workers_are_shut_down(tmp_path):
     (dict(switch_epoch=1, sampler='ClassBalancedSampler'), 'sampler must be a config dict'),
     (dict(switch_epoch=1, sampler=dict(type='NoSuchSampler')), 'registered in DATA_SAMPLERS'),
     (dict(switch_epoch=1, freeze_backbone='yes'), 'freeze_backbone must be a bool'),
+    (dict(switch_epoch=1, sampler=None), 'expects something to switch'),
 ])
 def test_bad_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -339,7 +348,7 @@ def load(path):
 def train_lrs(log):
     """{epoch: set of logged lrs} from the training log lines."""
     lrs = {}
-    for epoch, lr in re.findall(r'Epoch\(train\) \[(\d+)\]\[\d+/\d+\]\s+lr: (\S+)', log):
+    for epoch, lr in re.findall(r'Epoch\(train\)\s+\[(\d+)\]\[\s*\d+/\d+\]\s+lr: (\S+)', log):
         lrs.setdefault(int(epoch), set()).add(float(lr))
     return lrs
 

@@ -156,6 +156,13 @@ def test_bad_labels(labels, match):
         ClassBalancedSampler(dataset, seed=0)
 
 
+def test_dataset_flagged_unlabelled():
+    dataset = LabelDataset([0, 1, 1])
+    dataset.has_labels = False
+    with pytest.raises(ValueError, match='has_labels=False'):
+        InstanceBalancedSampler(dataset, seed=0)
+
+
 def test_dataset_without_labels_api():
     with pytest.raises(ValueError, match='get_gt_labels'):
         ClassBalancedSampler([1, 2, 3], seed=0)

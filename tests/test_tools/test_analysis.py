@@ -5,10 +5,10 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import REPO_ROOT
 from mmpretrain.registry import DATASETS
 
 from aliprod_plugins.evaluation.reports import read_per_class_csv, write_per_class_csv
-from conftest import REPO_ROOT
 
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 

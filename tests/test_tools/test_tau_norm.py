@@ -8,14 +8,14 @@ import sys
 import numpy as np
 import pytest
 import torch
+from conftest import REPO_ROOT
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
+from test_test_tool import TINY_CONFIG
 
 from aliprod_plugins.engine import safe_load
 from aliprod_plugins.evaluation.calibration import (best_index, calibrated_head, predict_topk,
                                                     sweep, tau_normalized_weight)
-from conftest import REPO_ROOT
-from test_test_tool import TINY_CONFIG
 
 
 def test_tau_zero_reproduces_the_original_predictions_without_bias():
@@ -86,6 +86,9 @@ def test_tool_writes_table_checkpoint_and_per_class_csv(tmp_path, tiny_root, mon
     accs = [r['mean_class_acc'] for r in summary['sweep']]
     best = summary['best_tau']
     assert best == [0.0, 1.0][int(np.argmax(accs))]
+    chosen = json.loads((out / 'best.json').read_text())
+    assert chosen['tau'] == best and chosen['checkpoint'] == summary['checkpoint']
+    assert chosen['metrics']['mean_class_acc'] == max(accs)
     with open(out / 'sweep.csv') as f:
         assert [r['tau'] for r in csv.DictReader(f)] == ['0', '1']
     with open(out / 'best_per_class.csv') as f:

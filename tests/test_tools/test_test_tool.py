@@ -9,12 +9,12 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from conftest import REPO_ROOT, run_tool
 from mmengine.config import Config
 from mmengine.evaluator import Evaluator
 from mmpretrain.registry import MODELS
 
 from aliprod_plugins.evaluation import LongTailAccuracy
-from conftest import REPO_ROOT, run_tool
 
 TINY_CONFIG = """
 default_scope = 'mmpretrain'

@@ -57,11 +57,13 @@ def test_resume_auto_continues_at_the_next_epoch(trained, tiny_root, tmp_path):
 
 def test_resume_from_path(trained, tiny_root, tmp_path):
     work_dir, _ = trained
+    # --no-validate wins over the val_dataloader overrides of --cfg-options
     proc = _train(str(tmp_path / 'from_path'), tiny_root, '--resume',
-                  osp.join(work_dir, 'epoch_1.pth'))
+                  osp.join(work_dir, 'epoch_1.pth'), '--no-validate')
     out = proc.stdout + proc.stderr
     assert 'resumed epoch: 1' in out
     assert 'Epoch(train) [2]' in out and 'Epoch(train) [1]' not in out
+    assert 'Epoch(val)' not in out
 
 
 def test_test_tool_evaluates_the_checkpoint(trained, tiny_root, tmp_path):
