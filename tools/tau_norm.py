@@ -64,7 +64,12 @@ def parse_args() -> argparse.Namespace:
 
 def build_model(cfg: Config, checkpoint: str, device: str) -> torch.nn.Module:
     """Build the model of the config with the checkpoint's weights, in eval mode."""
-    model = MODELS.build(cfg.model)
+    model_cfg = cfg.model.copy()
+    # as MMEngine's Runner does: the top-level data_preprocessor (mean/std, to_rgb) belongs to
+    # the model; its buffers are not in the checkpoint
+    if cfg.get('data_preprocessor') is not None:
+        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    model = MODELS.build(model_cfg)
     ckpt = safe_load(checkpoint, map_location='cpu')
     load_state_dict(model, ckpt.get('state_dict', ckpt), strict=True)
     fc = getattr(getattr(model, 'head', None), 'fc', None)
