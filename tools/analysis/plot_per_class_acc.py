@@ -88,6 +88,8 @@ def main() -> None:
     for thr in (args.few_shot_thr, args.many_shot_thr):
         ax.axvline(thr, color='grey', linestyle='--', linewidth=0.8)
     ax.set_xscale('symlog', linthresh=1)
+    # counts are >= 0: without this the symlog axis pads into negative values
+    ax.set_xlim(left=0)
     ax.set_xlabel('training images of the class')
     ax.set_ylabel('per-class top-1 accuracy (%)')
     ax.set_ylim(-2, 102)
