@@ -5,22 +5,15 @@ set to the tiny root's 4 classes so that checkpoints stay small.
 """
 import os.path as osp
 
-from conftest import REPO_ROOT, run_tool
+from conftest import REPO_ROOT, demo_overrides, run_tool
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'aliprod', 'resnest50_stage1.py')
 
 
 def _overrides(root: str, max_epochs: int) -> list:
-    opts = [f'train_cfg.max_epochs={max_epochs}', 'model.head.num_classes=4',
-            'data_preprocessor.num_classes=4', 'train_dataloader.dataset.max_per_class=2',
-            'default_hooks.logger.interval=1', 'train_dataloader.batch_size=4']
-    for split in ('train', 'val', 'test'):
-        opts += [f'{split}_dataloader.dataset.data_root={root}',
-                 f'{split}_dataloader.dataset.num_classes=4',
-                 f'{split}_dataloader.num_workers=0',
-                 f'{split}_dataloader.persistent_workers=False',
-                 f'{split}_dataloader.pin_memory=False']
-    return opts
+    opts = demo_overrides(root, max_epochs=max_epochs)
+    return opts + ['train_dataloader.dataset.max_per_class=2'] + [
+        f'{split}_dataloader.pin_memory=False' for split in ('train', 'val', 'test')]
 
 
 def test_stage1_config_trains_resumes_and_tests(tiny_root, tmp_path):
