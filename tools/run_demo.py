@@ -18,7 +18,7 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 STAGE1_CONFIG = osp.join(ROOT, 'configs', 'demo', 'digits_lt_stage1.py')
@@ -43,18 +43,32 @@ def parse_args() -> argparse.Namespace:
 
 
 def _run(args: List[str], log_path: str, quiet: bool) -> None:
-    """Run a tool, echoing its output (progress) and keeping a copy in ``log_path``."""
+    """Run a tool, echoing its progress lines and keeping its whole output in ``log_path``."""
+    _run_all([(args, log_path)], quiet)
+
+
+def _run_all(jobs: List[Tuple[List[str], str]], quiet: bool = True) -> None:
+    """Run tools side by side (each mostly waits on imports), then check every exit code."""
     env = dict(os.environ, PYTHONUNBUFFERED='1')
-    with open(log_path, 'w') as log:
-        proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    procs = []
+    for args, log_path in jobs:
+        log = open(log_path, 'w')
+        # one tool: pipe its output to echo progress; several: straight into their logs
+        out = subprocess.PIPE if len(jobs) == 1 else log
+        procs.append((args, log_path, log, subprocess.Popen(
+            [sys.executable, *args], cwd=ROOT, env=env, text=True, stdout=out,
+            stderr=subprocess.STDOUT)))
+    if len(procs) == 1:
+        args, log_path, log, proc = procs[0]
         for line in proc.stdout:
             log.write(line)
             if not quiet and ('Epoch(' in line or 'StageSwitchHook' in line
-                              or 'Error' in line or 'best tau' in line):
+                              or 'Error' in line):
                 print('   ', line.rstrip()[-150:], flush=True)
+    for args, log_path, log, proc in procs:
+        log.close()
         if proc.wait() != 0:
-            raise RuntimeError(f'{" ".join(args[:2])} failed (exit {proc.returncode}); '
+            raise RuntimeError(f'{osp.basename(args[0])} failed (exit {proc.returncode}); '
                                f'see {log_path}')
 
 
@@ -96,7 +110,7 @@ def run_demo(work_dir: str, data_root: str, seed: int = 0, stage1_epochs: int = 
           f'class-balanced (seed {seed})', flush=True)
     _run([osp.join(tools, 'train.py'), TWO_STAGE_CONFIG, '--work-dir', train_dir,
           '--cfg-options', *common, f'randomness.seed={seed}', f'train_cfg.max_epochs={total}',
-          f'train_cfg.val_interval={interval}', f'custom_hooks.0.switch_epoch={stage1_epochs}',
+          f'train_cfg.val_interval={stage1_epochs}', f'custom_hooks.0.switch_epoch={stage1_epochs}',
           f'param_scheduler.milestones={milestones}'.replace(' ', ''),
           f'default_hooks.checkpoint.interval={interval}',
           'default_hooks.checkpoint.max_keep_ckpts=-1'],
@@ -105,31 +119,30 @@ def run_demo(work_dir: str, data_root: str, seed: int = 0, stage1_epochs: int = 
     stage2_ckpt = osp.join(train_dir, f'epoch_{total}.pth')
 
     print('[3/5] evaluating stage 1 and stage 2 checkpoints', flush=True)
-    results = {}
-    for name, config, ckpt in (('stage1', STAGE1_CONFIG, stage1_ckpt),
-                               ('stage2', TWO_STAGE_CONFIG, stage2_ckpt)):
-        out = osp.join(work_dir, f'{name}.json')
-        _run([osp.join(tools, 'test.py'), config, ckpt, '--work-dir',
-              osp.join(work_dir, f'test_{name}'), '--out', out, '--cfg-options', *common],
-             osp.join(work_dir, f'test_{name}.log'), True)
-        results[name] = _metrics(out)
+    _run_all([([osp.join(tools, 'test.py'), config, ckpt, '--work-dir',
+                osp.join(work_dir, f'test_{name}'), '--out', osp.join(work_dir, f'{name}.json'),
+                '--cfg-options', *common], osp.join(work_dir, f'test_{name}.log'))
+              for name, config, ckpt in (('stage1', STAGE1_CONFIG, stage1_ckpt),
+                                         ('stage2', TWO_STAGE_CONFIG, stage2_ckpt))])
+    results = {name: _metrics(osp.join(work_dir, f'{name}.json'))
+               for name in ('stage1', 'stage2')}
 
-    print('[4/5] tau-normalising the stage-1 classifier', flush=True)
+    print('[4/5] tau-normalising the stage-1 classifier; [5/5] plotting', flush=True)
     tau_dir = osp.join(work_dir, 'tau_norm')
-    _run([osp.join(tools, 'tau_norm.py'), STAGE1_CONFIG, stage1_ckpt, '--out-dir', tau_dir,
-          '--device', 'cpu', '--cfg-options', *common], osp.join(work_dir, 'tau_norm.log'), True)
+    _run_all([
+        ([osp.join(tools, 'tau_norm.py'), STAGE1_CONFIG, stage1_ckpt, '--out-dir', tau_dir,
+          '--device', 'cpu', '--cfg-options', *common], osp.join(work_dir, 'tau_norm.log')),
+        ([osp.join(tools, 'analysis', 'plot_class_sizes.py'), STAGE1_CONFIG, '--out',
+          osp.join(work_dir, 'class_sizes.png'), '--cfg-options', *common],
+         osp.join(work_dir, 'plot_sizes.log')),
+        ([osp.join(tools, 'analysis', 'plot_per_class_acc.py'),
+          osp.join(work_dir, 'stage1_per_class.csv'), osp.join(work_dir, 'stage2_per_class.csv'),
+          '--labels', 'stage 1 (instance-balanced)', 'stage 2 (class-balanced)', '--out',
+          osp.join(work_dir, 'per_class_acc.png')], osp.join(work_dir, 'plot_acc.log')),
+    ])
     best = _best_tau(tau_dir)
     if best is not None:
         results['stage1_tau_norm'] = best
-
-    print('[5/5] plotting', flush=True)
-    _run([osp.join(tools, 'analysis', 'plot_class_sizes.py'), STAGE1_CONFIG, '--out',
-          osp.join(work_dir, 'class_sizes.png'), '--cfg-options', *common],
-         osp.join(work_dir, 'plot_sizes.log'), True)
-    _run([osp.join(tools, 'analysis', 'plot_per_class_acc.py'),
-          osp.join(work_dir, 'stage1_per_class.csv'), osp.join(work_dir, 'stage2_per_class.csv'),
-          '--labels', 'stage 1 (instance-balanced)', 'stage 2 (class-balanced)', '--out',
-          osp.join(work_dir, 'per_class_acc.png')], osp.join(work_dir, 'plot_acc.log'), True)
 
     with open(osp.join(work_dir, 'results.json'), 'w') as f:
         json.dump(results, f, indent=2)

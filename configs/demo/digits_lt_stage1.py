@@ -2,7 +2,7 @@
 # 130 -> 110 images), the same components as configs/aliprod/resnest50_stage1.py.
 _base_ = [
     '../_base_/models/resnet18-w16_cifar.py',
-    '../_base_/datasets/digits_lt_bs32_32.py',
+    '../_base_/datasets/digits_lt_bs32_24.py',
     '../_base_/schedules/digits_lt_sgd.py',
     '../_base_/default_runtime.py',
 ]

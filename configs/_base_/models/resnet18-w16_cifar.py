@@ -1,5 +1,5 @@
 # model settings
-# A CIFAR-style ResNet-18 at 1/4 width (16 base channels) for 32-px images on a laptop CPU.
+# A CIFAR-style ResNet-18 at 1/4 width (16 base channels) for 24-32 px images on a laptop CPU.
 model = dict(
     type='ImageClassifier',
     backbone=dict(
