@@ -54,3 +54,37 @@ def demo_overrides(data_root: str, num_classes: int = 4, max_epochs: int = 2) ->
                  f'{split}_dataloader.persistent_workers=False',
                  f'{split}_dataloader.batch_size=4']
     return opts
+
+
+def _gloo_entry(target, rank: int, world_size: int, port: int, queue, args: tuple) -> None:
+    import torch.distributed as dist
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+                            world_size=world_size)
+    try:
+        queue.put((rank, target(rank, world_size, *args)))
+    finally:
+        dist.destroy_process_group()
+
+
+def run_gloo_ranks(target, world_size: int = 2, args: tuple = (), timeout: int = 60) -> dict:
+    """Run ``target(rank, world_size, *args)`` in forked processes of one gloo group.
+
+    Returns:
+        dict: ``{rank: what target returned}``; every process must exit with 0.
+    """
+    import multiprocessing
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    ctx = multiprocessing.get_context('fork')
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_gloo_entry, args=(target, r, world_size, port, queue, args))
+             for r in range(world_size)]
+    for proc in procs:
+        proc.start()
+    results = dict(queue.get(timeout=timeout) for _ in procs)
+    for proc in procs:
+        proc.join(timeout=timeout)
+        assert proc.exitcode == 0
+    return results

@@ -1,14 +1,13 @@
 """Distributed evaluation: per-rank compact rows merge back into dataset order."""
 import csv
-import multiprocessing as mp
 import os
-import socket
 
 import numpy as np
 import pytest
 import torch
 
 from aliprod_plugins.evaluation import LongTailAccuracy, SubmissionWriter, merge_rank_parts
+from conftest import run_gloo_ranks
 
 NUM_CLASSES, SIZE = 6, 11  # 11 samples on 2 ranks: DefaultSampler pads one sample
 
@@ -55,26 +54,14 @@ def _metrics(tmp):
                              collect_dir=os.path.join(tmp, 'collect2'))]
 
 
-def _worker(rank, world_size, port, tmp, queue):
-    import torch.distributed as dist
-    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
-                            world_size=world_size)
-    try:
-        res = {}
-        for metric in _metrics(tmp):
-            samples = _samples(default_sampler_indices(SIZE, world_size, rank))
-            for start in range(0, len(samples), 2):  # batches of 2 per rank
-                metric.process(None, samples[start:start + 2])
-            res.update(metric.evaluate(SIZE))
-        queue.put((rank, res))
-    finally:
-        dist.destroy_process_group()
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+def _worker(rank, world_size, tmp):
+    res = {}
+    for metric in _metrics(tmp):
+        samples = _samples(default_sampler_indices(SIZE, world_size, rank))
+        for start in range(0, len(samples), 2):  # batches of 2 per rank
+            metric.process(None, samples[start:start + 2])
+        res.update(metric.evaluate(SIZE))
+    return res
 
 
 def test_two_gloo_ranks_agree_with_one_process(tmp_path):
@@ -86,16 +73,7 @@ def test_two_gloo_ranks_agree_with_one_process(tmp_path):
         single_rows = list(csv.reader(f))
     assert len(single_rows) == SIZE + 1
 
-    ctx = mp.get_context('fork')
-    queue, port = ctx.Queue(), _free_port()
-    procs = [ctx.Process(target=_worker, args=(r, 2, port, str(tmp_path / 'dist'), queue))
-             for r in range(2)]
-    for p in procs:
-        p.start()
-    results = dict(queue.get(timeout=60) for _ in procs)
-    for p in procs:
-        p.join(timeout=60)
-        assert p.exitcode == 0
+    results = run_gloo_ranks(_worker, 2, (str(tmp_path / 'dist'), ))
     assert results[0] == pytest.approx(single) and results[1] == pytest.approx(single)
     with open(tmp_path / 'dist' / 'sub.csv') as f:
         assert list(csv.reader(f)) == single_rows

@@ -9,6 +9,7 @@ from mmpretrain.registry import HOOKS
 from mmpretrain.structures import DataSample
 
 from aliprod_plugins.hooks import BadImageHook
+from conftest import run_gloo_ranks
 
 
 class ListHandler(logging.Handler):
@@ -124,40 +125,22 @@ def test_bad_interval(bad):
         BadImageHook(interval=bad)
 
 
-def _dist_worker(rank: int, port: int, queue) -> None:
-    import torch.distributed as dist
-    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
-    try:
-        hook = BadImageHook(interval=2)
-        runner = fake_runner(f'bad_hook_dist_{rank}', iters_per_epoch=4)
-        hook.before_train(runner)
-        # rank 0 meets a.jpg twice, rank 1 meets a.jpg and b.jpg once
-        own = [[batch(['/d/a.jpg']),
-                batch(None), batch(None),
-                batch(['/d/a.jpg'])],
-               [batch(None), batch(['/d/a.jpg', '/d/b.jpg']),
-                batch(None), batch(None)]][rank]
-        run_epoch(hook, runner, own)
-        queue.put((rank, scalar(runner), scalar(runner,
-                                                'train/bad_image_files'), sorted(hook.seen)))
-    finally:
-        dist.destroy_process_group()
+def _dist_worker(rank: int, world_size: int) -> tuple:
+    hook = BadImageHook(interval=2)
+    runner = fake_runner(f'bad_hook_dist_{rank}', iters_per_epoch=4)
+    hook.before_train(runner)
+    # rank 0 meets a.jpg twice, rank 1 meets a.jpg and b.jpg once
+    own = [[batch(['/d/a.jpg']),
+            batch(None), batch(None),
+            batch(['/d/a.jpg'])],
+           [batch(None), batch(['/d/a.jpg', '/d/b.jpg']),
+            batch(None), batch(None)]][rank]
+    run_epoch(hook, runner, own)
+    return scalar(runner), scalar(runner, 'train/bad_image_files'), sorted(hook.seen)
 
 
 def test_counts_are_summed_over_ranks():
-    import multiprocessing
-    import socket
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
-    ctx = multiprocessing.get_context('fork')
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=_dist_worker, args=(rank, port, queue)) for rank in range(2)]
-    for proc in procs:
-        proc.start()
-    results = sorted(queue.get(timeout=60) for _ in procs)
-    for proc in procs:
-        proc.join(timeout=30)
-        assert proc.exitcode == 0
-    for rank, count, files, seen in results:
+    results = run_gloo_ranks(_dist_worker, 2)
+    assert sorted(results) == [0, 1]
+    for rank, (count, files, seen) in results.items():
         assert (count, files, seen) == (4, 2, ['/d/a.jpg', '/d/b.jpg']), rank
