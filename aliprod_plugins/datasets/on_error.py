@@ -5,12 +5,18 @@ Loading transforms (``LoadImageScaled``) raise ``ImageLoadError`` naming the ful
 a generator seeded with (index, attempt) so that a rerun sees the same replacement, warns once
 per bad path, and records the bad paths in the packed data sample's metainfo under
 ``'bad_image_paths'`` so that a hook in the main process can count them.
+
+Every attempt runs the pipeline under generators seeded from the sample's key (seed, epoch,
+position in the epoch's draw, attempt) when the sampler gives one (``SampleKey``, see
+``aliprod_plugins/engine/sample_rng.py``): augmentation does not depend on which worker loaded
+what before, so a resumed run augments exactly as an uninterrupted one.
 """
 from typing import Any, List, Optional
 
 import numpy as np
 from mmengine.logging import MMLogger
 
+from aliprod_plugins.engine.sample_rng import sample_rng
 from aliprod_plugins.transforms.errors import ImageLoadError
 
 ON_ERROR = ('raise', 'resample')
@@ -42,15 +48,18 @@ class ResampleOnError:
 
     def prepare_data(self, idx: int) -> Any:
         """Run the pipeline on sample ``idx``, applying the ``on_error`` policy."""
+        key = idx  # a SampleKey seeds the augmentation; a plain int leaves the RNG alone
         if self.on_error == 'raise':
-            return self.pipeline(self.get_data_info(idx))
+            with sample_rng(key):
+                return self.pipeline(self.get_data_info(idx))
         idx = int(idx) + len(self) if idx < 0 else int(idx)
         label = int(self._index.labels[idx])
         tried, bad = [idx], []
         current = idx
         for attempt in range(1, self.max_resample + 2):
             try:
-                data = self.pipeline(self.get_data_info(current))
+                with sample_rng(key, attempt - 1):
+                    data = self.pipeline(self.get_data_info(current))
             except ImageLoadError as err:
                 bad.append(err.path)
                 self._warn_once(err, current, label)

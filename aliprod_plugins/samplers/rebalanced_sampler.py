@@ -10,6 +10,12 @@ Every sampler here draws one global sequence per epoch from ``np.random.default_
 epoch])``, pads it by wrapping to ``ceil(num_samples / W) * W`` and gives rank ``r`` the strided
 share ``r::W``, so ranks are disjoint up to the padding and the run is reproducible in (seed,
 epoch, rank). ``set_epoch()`` is called by MMEngine's ``DistSamplerSeedHook``.
+
+Resuming in the middle of an epoch: ``set_start(n)`` makes the epoch begin at position ``n`` of
+this rank's share (the same draw, without loading what is skipped) until the next
+``set_epoch()``. With ``sample_keys`` on, the indices are :class:`SampleKey` ints that carry
+(seed, epoch, position) to the dataset, which seeds each sample's augmentation from them
+(``aliprod_plugins/engine/sample_rng.py``); ``ResumableEpochBasedTrainLoop`` switches both on.
 """
 import math
 import numbers
@@ -20,6 +26,7 @@ from mmengine.dist import get_dist_info, sync_random_seed
 from mmpretrain.registry import DATA_SAMPLERS
 from torch.utils.data import Sampler
 
+from aliprod_plugins.engine.sample_rng import SampleKey
 from .class_index import ClassIndex, dataset_classes, draw_classes, read_labels
 
 
@@ -78,6 +85,8 @@ class RebalancedSampler(Sampler):
         self.power = float(power)
         self.seed = int(seed)
         self.epoch = 0
+        self.start = 0
+        self.sample_keys = False
         self.skip_empty_classes = skip_empty_classes
         classes = dataset_classes(dataset)
         self.index = ClassIndex(
@@ -93,15 +102,35 @@ class RebalancedSampler(Sampler):
         return self._power_probs(self.power)
 
     def set_epoch(self, epoch: int) -> None:
-        """Set the epoch; the draw is a function of (seed, epoch) only."""
+        """Set the epoch (and start it from the beginning); the draw depends on (seed, epoch)."""
         self.epoch = epoch
+        self.start = 0
+
+    def set_start(self, start: int) -> None:
+        """Begin this epoch at position ``start`` of this rank's share (mid-epoch resume).
+
+        Args:
+            start (int): Indices of this rank's share already consumed, in ``[0, len(self)]``.
+                Reset to 0 by :meth:`set_epoch`.
+        """
+        if (isinstance(start, bool) or not isinstance(start, numbers.Integral)
+                or not 0 <= start <= self.num_samples):
+            raise ValueError(f'start must be an int in [0, {self.num_samples}] (indices per '
+                             f'rank and epoch), got {start!r}')
+        self.start = int(start)
 
     def __iter__(self) -> Iterator[int]:
-        """Yield this rank's share of the epoch's global draw."""
+        """Yield this rank's share of the epoch's global draw, from position ``start`` on."""
         indices = self.global_indices(self.epoch)
         if indices.size != self.total_size:  # pad by wrapping around
             indices = np.resize(indices, self.total_size)
-        return iter(indices[self.rank::self.world_size].tolist())
+        first = self.rank + self.start * self.world_size
+        share = indices[first::self.world_size].tolist()
+        if not self.sample_keys:
+            return iter(share)
+        seed, epoch = self.seed, self.epoch
+        positions = range(first, self.total_size, self.world_size)
+        return (SampleKey(i, seed, epoch, p) for i, p in zip(share, positions))
 
     def __len__(self) -> int:
         """Number of indices yielded by this rank per epoch: ``ceil(num_samples / W)``."""

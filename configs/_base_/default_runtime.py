@@ -11,8 +11,9 @@ default_hooks = dict(
     # enable the parameter scheduler.
     param_scheduler=dict(type='ParamSchedulerHook'),
     # save a checkpoint every epoch; keep the last 3 (each holds the 50,030-way head and its
-    # momentum, about 1 GB) and always the latest one.
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3, save_last=True),
+    # momentum, about 1 GB) and always the latest one. Atomic: temporary file + fsync +
+    # os.replace, `last_checkpoint` likewise, old ones removed only after the new one is in place.
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3, save_last=True),
     # set sampler seed in distributed environment.
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # validation results visualization, set True to enable it.

@@ -1,0 +1,104 @@
+"""Stop on SIGTERM / SIGUSR1 at an iteration boundary, save that iteration, exit "preempted".
+
+Spot instances, Kubernetes and Slurm (``--signal=USR1@120``, ``scancel``) send a signal some
+time before they kill a job; torchrun forwards SIGTERM to every rank. The handlers installed
+here only record the signal. After each training iteration all ranks agree (an ``all_reduce``
+of the flag, so they stop at the same iteration even when only some were signalled), rank 0
+saves ``iter_{N}.pth`` through ``save_checkpoint_atomic`` (temporary file, fsync,
+``os.replace``; ``last_checkpoint`` points at it) and every process exits with
+:data:`PREEMPTED_EXIT_CODE` (75, ``EX_TEMPFAIL``: "try again"). A second signal during the save
+is only counted, so it cannot cut the save short. ``--resume`` then continues at iteration
+N + 1, in the middle of the epoch (``ResumableEpochBasedTrainLoop``).
+"""
+import signal
+import threading
+from typing import Dict, Optional, Sequence
+
+import torch
+from mmengine.dist import all_reduce, barrier, get_world_size
+from mmengine.hooks import Hook
+from mmpretrain.registry import HOOKS
+
+from .atomic_checkpoint import save_checkpoint_atomic
+
+#: Exit status of a run stopped by a preemption signal after saving its checkpoint.
+PREEMPTED_EXIT_CODE = 75
+
+
+class Preempted(SystemExit):
+    """Raised (on every rank) after the preemption checkpoint is saved; exits with 75."""
+
+    def __init__(self) -> None:
+        super().__init__(PREEMPTED_EXIT_CODE)
+
+
+@HOOKS.register_module()
+class PreemptionHook(Hook):
+    """Save a checkpoint of the current iteration and exit 75 on a preemption signal.
+
+    Registered by ``ResumableEpochBasedTrainLoop`` when the config does not list it.
+
+    Args:
+        signals (Sequence[str]): Signal names to handle. Defaults to
+            ``('SIGTERM', 'SIGUSR1')``.
+    """
+
+    priority = 'LOWEST'  # after every other hook of the iteration (logging, checkpoints)
+
+    def __init__(self, signals: Sequence[str] = ('SIGTERM', 'SIGUSR1')) -> None:
+        if isinstance(signals, str) or not signals:
+            raise ValueError(f'signals must be a non-empty sequence of signal names, got '
+                             f'{signals!r}')
+        known = {s.name for s in signal.Signals}
+        for name in signals:
+            if name not in known:
+                raise ValueError(f'signals expected names such as "SIGTERM" or "SIGUSR1", got '
+                                 f'{name!r}')
+        self.signals = tuple(signals)
+        self.received: Optional[str] = None
+        self.count = 0
+        self._previous: Dict[int, object] = {}
+
+    def before_train(self, runner) -> None:
+        """Install the handlers (main thread only; they just record the signal)."""
+        if threading.current_thread() is not threading.main_thread():
+            runner.logger.warning('PreemptionHook: not in the main thread, so signals cannot '
+                                  'be handled; preemption saves are off')
+            return
+        for name in self.signals:
+            signum = getattr(signal, name)
+            self._previous[signum] = signal.signal(signum, self._handle)
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        """If any rank was signalled: save this iteration (rank 0), then exit on every rank."""
+        flag = torch.tensor([1 if self.received else 0], dtype=torch.int64)
+        if get_world_size() > 1:
+            all_reduce(flag, op='max')
+        if not int(flag.item()):
+            return
+        how = self.received or 'another rank\'s signal'
+        iteration = runner.iter + 1
+        runner.logger.warning(
+            f'Preemption ({how}): stopping after iteration {iteration} (epoch '
+            f'{runner.epoch + 1}, batch {batch_idx + 1}/{len(runner.train_dataloader)}); '
+            f'saving iter_{iteration}.pth')
+        path = save_checkpoint_atomic(runner, f'iter_{iteration}.pth', by_epoch=False)
+        barrier()
+        extra = f' ({self.count - 1} more signal(s) during the save ignored)' \
+            if self.count > 1 else ''
+        runner.logger.warning(
+            f'Preempted: saved {path}{extra}; exiting with code {PREEMPTED_EXIT_CODE}. '
+            f'Continue with `--resume`.')
+        raise Preempted()
+
+    def after_train(self, runner) -> None:
+        """Put the previous handlers back."""
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def _handle(self, signum: int, frame) -> None:
+        # only record: a signal handler must not log (locks) nor raise into the save
+        self.count += 1
+        if self.received is None:
+            self.received = signal.Signals(signum).name
