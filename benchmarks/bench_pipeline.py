@@ -12,6 +12,11 @@ with ``load`` = MMPretrain's ``LoadImageFromFile`` (OpenCV full decode) or ``Loa
 variants are interleaved chunk by chunk (20 images) and each chunk's best of ``--rounds``
 passes is kept, so that load from other processes hits all variants alike.
 
+These synthetic images are smoother than real photos: they carry fewer DCT coefficients, so the
+Huffman decoding that a reduced decode cannot skip weighs less and ``LoadImageScaled`` looks
+better here (~2.0x the stock train pipeline) than on real photos (1.3-1.5x on crops of
+scikit-learn's sample photos, ``benchmarks/bench_throughput.py``, which also times LMDB packs).
+
 Usage::
 
     python benchmarks/bench_pipeline.py                # ~1-2 minutes on 2 cores

@@ -12,6 +12,7 @@ from mmpretrain.registry import DATASETS
 from .annotations import FORMATS, load_annotation
 from .capping import cap_per_class, count_summary
 from .file_check import find_missing, missing_files_message
+from .lmdb_pack import bind_loaders, check_pack, resolve_pack_dir, warn_if_smaller
 from .on_error import ResampleOnError
 from .path_index import PathIndex
 
@@ -63,6 +64,14 @@ class AliProductsDataset(ResampleOnError, BaseDataset):
     per file), and a ``FileNotFoundError`` reports the number of missing files and the first
     few full paths. ``check_files='off'`` skips the check (e.g. for an object store).
 
+    With ``lmdb=DIR`` the images are read from an LMDB pack written by ``tools/pack_lmdb.py``
+    (pre-resized JPEGs keyed by their path relative to the image prefix) through MMEngine's
+    fileio: the pipeline's loading transform gets ``backend_args`` of the registered
+    ``'aliprod_lmdb'`` backend, which each DataLoader worker opens lazily, read-only and
+    without locks. At start-up the pack's metadata must match this dataset (annotation
+    digest, split, cap) and its keys must cover every image, else a ``ValueError`` names the
+    pack and what differs; the image folders are not needed.
+
     Args:
         data_root (str): Root of the layout above. Defaults to ''.
         split (str): ``'train'``, ``'val'`` or ``'test'``; picks the default ``ann_file``
@@ -91,6 +100,9 @@ class AliProductsDataset(ResampleOnError, BaseDataset):
             reuse it while the annotation's content digest matches (a second start then
             takes a fraction of a second; an edited annotation is parsed again). Defaults to
             False.
+        lmdb (str, optional): Read the images from this LMDB pack folder (absolute, or
+            relative to ``data_root``) instead of the image files; ``check_files='list'``
+            then checks the pack's keys. Defaults to None (image files).
         metainfo (dict, optional): Meta information; ``classes`` defaults to the 5-digit ids.
         pipeline (Sequence): Processing pipeline. Defaults to ().
         test_mode (bool): Whether this is a test / validation set. Defaults to False.
@@ -116,6 +128,7 @@ class AliProductsDataset(ResampleOnError, BaseDataset):
                  check_files: str = 'list',
                  ann_format: str = 'auto',
                  cache_index: bool = False,
+                 lmdb: Optional[str] = None,
                  metainfo: Optional[dict] = None,
                  pipeline: Sequence = (),
                  test_mode: bool = False,
@@ -131,6 +144,9 @@ class AliProductsDataset(ResampleOnError, BaseDataset):
         if max_per_class is not None and split != 'train':
             raise ValueError(f'max_per_class applies to the training split only, got '
                              f'max_per_class={max_per_class!r} with split={split!r}')
+        if lmdb is not None and (not isinstance(lmdb, str) or not lmdb):
+            raise ValueError(f'lmdb must be a pack folder (str) or None, got {lmdb!r}')
+        self.lmdb = lmdb
         self.init_on_error(on_error, max_resample)
         self.split, self.num_classes = split, int(num_classes)
         self.max_per_class, self.cap_seed = max_per_class, int(cap_seed)
@@ -171,6 +187,7 @@ class AliProductsDataset(ResampleOnError, BaseDataset):
         if not index.has_labels and self.on_error == 'resample':
             raise ValueError(f'on_error="resample" replaces an image by one of the same class, '
                              f'but {self.ann_file} has no labels; use on_error="raise"')
+        listed = len(index)
         self._class_counts_before_cap = self._bincount(index)
         if self.max_per_class is not None:
             index = index.take(cap_per_class(index.labels, self.max_per_class, self.cap_seed))
@@ -178,11 +195,17 @@ class AliProductsDataset(ResampleOnError, BaseDataset):
             index = index.take(self._resolve_indices(self._indices, len(index)))
         self._set_index(index)
         self._log_summary()
-        if self.check_files == 'list':
+        if self.lmdb is not None:
+            self._use_pack()
+        elif self.check_files == 'list':
             missing = find_missing(index, self.img_prefix)
             if len(missing):
-                raise FileNotFoundError(
-                    missing_files_message(index, self.img_prefix, missing, self.ann_file))
+                kept_by = ' and '.join(what for what, on in (
+                    ('capping', self.max_per_class is not None),
+                    ('`indices`', self._indices is not None)) if on)
+                raise FileNotFoundError(missing_files_message(
+                    index, self.img_prefix, missing, self.ann_file, listed=listed,
+                    kept_by=kept_by))
         self._fully_initialized = True
 
     @property
@@ -253,11 +276,20 @@ class AliProductsDataset(ResampleOnError, BaseDataset):
             f'Annotation file: \t{self.ann_file} ({self.ann_format or "not read yet"})',
             f'Prefix of images: \t{self.img_prefix}'
         ]
+        if self.lmdb is not None:
+            body.append(f'LMDB pack: \t{resolve_pack_dir(self.lmdb, self.data_root)}')
         if self.max_per_class is not None:
             body.append(f'Max per class: \t{self.max_per_class} (cap_seed={self.cap_seed})')
         if self._fully_initialized and self._index.has_labels:
             body.append(f'Per-class counts: \t{count_summary(self._class_counts)}')
         return body
+
+    def _use_pack(self) -> None:
+        """Check the pack against this dataset and point the pipeline's loader at it."""
+        pack_dir = resolve_pack_dir(self.lmdb, self.data_root)
+        loaders = bind_loaders(self.pipeline, pack_dir, self.img_prefix, type(self).__name__)
+        meta = check_pack(self, pack_dir, check_keys=self.check_files == 'list')
+        warn_if_smaller(meta, loaders, pack_dir)
 
     def _ensure_init(self) -> None:
         if not self._fully_initialized:

@@ -10,21 +10,20 @@ Two formats, picked by :func:`detect_format`:
   (the label is the last space- or tab-separated field; blank lines are skipped). A file
   where no line has a label is an unlabelled list of paths.
 
-Both are parsed in pieces of :data:`CHUNK_BYTES`, so that the per-entry Python objects of one
-piece at most exist at a time; labels and names go straight into numpy buffers. Every error
-names the file and the entry (JSON index or list line) and says what was expected.
+Both are parsed in pieces of ``annotation_utils.CHUNK_BYTES``, so that the per-entry Python
+objects of one piece at most exist at a time; labels and names go straight into numpy buffers.
+Every error names the file and the entry (JSON index or list line) and says what was expected.
+This module is the dispatcher on top: it imports the two parsers, which import their shared
+helpers from :mod:`.annotation_utils`.
 """
 import codecs
 import os.path as osp
 from typing import Tuple
 
-import numpy as np
-
+from . import json_annotation, list_annotation
 from .path_index import PathIndex
 
 FORMATS = ('json', 'list')
-#: Bytes of annotation parsed at a time; bounds the transient memory of parsing.
-CHUNK_BYTES = 4 << 20
 
 
 def detect_format(path: str, head: bytes) -> str:
@@ -51,9 +50,6 @@ def load_annotation(path: str,
     Returns:
         tuple[PathIndex, str]: The index and the format that was read.
     """
-    # imported here: both parsers import CHUNK_BYTES and parse_decimal from this module
-    from .json_annotation import parse_json
-    from .list_annotation import parse_list
     if fmt not in ('auto', ) + FORMATS:
         raise ValueError(f'ann_format must be one of {("auto", ) + FORMATS}, got {fmt!r}')
     if not osp.isfile(path):
@@ -61,48 +57,9 @@ def load_annotation(path: str,
     if fmt == 'auto':
         with open(path, 'rb') as f:
             fmt = detect_format(path, f.read(64))
-    parse = parse_json if fmt == 'json' else parse_list
+    # looked up at call time, so that a replaced parser (tests, profiling) takes effect
+    parse = json_annotation.parse_json if fmt == 'json' else list_annotation.parse_list
     if cache:
         from .index_cache import cached
         return cached(path, fmt, num_classes, parse)[0], fmt
     return parse(path, num_classes), fmt
-
-
-def read_bytes(path: str) -> bytes:
-    """The whole file (the parsers own the only reference, so they can free it early)."""
-    with open(path, 'rb') as f:
-        return f.read()
-
-
-def parse_decimal(buf: np.ndarray, starts: np.ndarray,
-                  ends: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """Parse the unsigned decimals ``buf[starts[i]:ends[i]]``, one numpy pass per digit column.
-
-    Returns:
-        tuple[np.ndarray, np.ndarray]: int64 values and a bool mask of well-formed fields
-        (1 to 18 ASCII digits).
-    """
-    lengths = ends - starts
-    n = len(starts)
-    if n and lengths[0] == lengths[-1] and 1 <= lengths[0] <= 18 and \
-            starts[-1] - starts[0] == (n - 1) * (lengths[0] + 1) and \
-            np.all(lengths == lengths[0]) and np.all(np.diff(starts) == lengths[0] + 1):
-        # Fixed-width fields one separator apart (JSON class ids): a reshaped view.
-        width = int(lengths[0])
-        digits = buf[starts[0]:starts[0] + n * (width + 1)].reshape(n, width + 1)[:, :width]
-        digits = digits - np.uint8(48)
-        values = np.zeros(n, dtype=np.int64)
-        for j in range(width):
-            values *= 10
-            values += digits[:, j]
-        return values, np.all(digits <= 9, axis=1)
-    ok = (lengths >= 1) & (lengths <= 18)
-    width = int(lengths[ok].max()) if ok.any() else 0
-    values = np.zeros(n, dtype=np.int64)
-    for k in range(width):  # the k-th digit from the right
-        inside = ok & (lengths > k)
-        digit = buf[ends - 1 - k] - np.uint8(48)
-        ok &= ~inside | (digit <= 9)
-        digit[~inside] = 0
-        values += digit * np.int64(10**k)
-    return values, ok

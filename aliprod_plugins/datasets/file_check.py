@@ -9,7 +9,7 @@ collision could hide one missing file with a probability of about ``n**2 / 2**64
 import os
 import os.path as osp
 from operator import itemgetter, methodcaller
-from typing import Iterable, List, Tuple
+from typing import Iterable, List, Optional, Tuple
 
 import numpy as np
 
@@ -95,10 +95,28 @@ def missing_files_message(index: PathIndex,
                           prefix: str,
                           missing: np.ndarray,
                           ann_file: str,
-                          show: int = 5) -> str:
-    """Describe missing files: the count and the first ``show`` full paths."""
+                          show: int = 5,
+                          listed: Optional[int] = None,
+                          kept_by: str = 'capping') -> str:
+    """Describe missing files: the count and the first ``show`` full paths.
+
+    Args:
+        index (PathIndex): The checked entries.
+        prefix (str): The image prefix.
+        missing (np.ndarray): Indices of the missing entries in ``index``.
+        ann_file (str): The annotation file the entries come from.
+        show (int): Full paths to list. Defaults to 5.
+        listed (int, optional): Entries of ``ann_file`` before capping / subsetting, when
+            ``index`` holds fewer; the message then says which count is which. Defaults to
+            None (``index`` is the whole file).
+        kept_by (str): What reduced ``listed`` to ``len(index)``. Defaults to 'capping'.
+    """
     paths = '\n'.join('  ' + osp.join(prefix, index.relative_path(int(i))) for i in missing[:show])
     more = f'\n  ... and {len(missing) - show} more' if len(missing) > show else ''
-    return (f'{len(missing)} of {len(index)} image files listed in {ann_file} do not exist '
-            f'under {prefix!r}; the first ones:\n{paths}{more}\n'
-            f'(check data_root / data_prefix; check_files="off" skips this check)')
+    if listed is None or listed == len(index):
+        counted = f'{len(index)} image files listed in {ann_file}'
+    else:
+        counted = (f'{len(index)} image files kept after {kept_by} ({listed} listed in '
+                   f'{ann_file})')
+    return (f'{len(missing)} of {counted} do not exist under {prefix!r}; the first ones:\n'
+            f'{paths}{more}\n(check data_root / data_prefix; check_files="off" skips this check)')

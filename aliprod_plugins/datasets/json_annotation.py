@@ -14,7 +14,7 @@ from typing import Iterable, List, Optional, Tuple
 import msgspec
 import numpy as np
 
-from .annotations import CHUNK_BYTES, parse_decimal, read_bytes
+from .annotation_utils import CHUNK_BYTES, parse_decimal, read_bytes
 from .path_index import ENCODING_ERRORS, PathIndex
 
 EXAMPLE = '{"images": [{"class_id": "00000", "image_id": "1849756.jpg"}, ...]}'

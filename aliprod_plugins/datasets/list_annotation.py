@@ -9,7 +9,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from .annotations import CHUNK_BYTES, parse_decimal, read_bytes
+from .annotation_utils import CHUNK_BYTES, parse_decimal, read_bytes
 from .path_index import PathIndex
 
 _SPACE = np.zeros(256, dtype=bool)
