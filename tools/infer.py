@@ -1,0 +1,125 @@
+"""Predict the classes of image files with a trained checkpoint and write them to a CSV file.
+
+    python tools/infer.py CONFIG CHECKPOINT photo.jpg more_photos/ list.txt --out preds.csv
+    python tools/infer.py CONFIG CHECKPOINT photos/ --topk 5 --tta --device cuda --batch-size 256
+
+INPUT is any mix of image files, folders (searched recursively for image extensions) and
+``.txt`` / ``.lst`` files listing one image path per line (relative to the list's folder). The
+CSV has the header ``path,pred_1,score_1,...,pred_K,score_K,error``: one row per image in input
+order, the catalogue's class ids (``dataset_meta['classes']`` of the checkpoint) with their
+softmax probabilities, and the reason in ``error`` when the image could not be read. Such
+images are counted in the summary and the run goes on; it exits with 1 if any failed under
+``--strict``, else 0. The preprocessing is the config's test pipeline (``--tta``: its
+``tta_pipeline`` with ``tta_model``), exactly as ``tools/test.py`` and MMPretrain's
+``ImageClassificationInferencer``. Checkpoints load with ``weights_only=True``.
+"""
+import argparse
+import csv
+import os
+import os.path as osp
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.utils import ProgressBar  # noqa: E402
+
+import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
+from aliprod_plugins.apis import Predictor, collect_images  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Predict image classes to a CSV file')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('checkpoint', help='checkpoint file (tools/train.py or publish_model.py)')
+    parser.add_argument('inputs', nargs='+', metavar='INPUT',
+                        help='image files, folders (recursive) and .txt/.lst lists of images')
+    out = parser.add_argument_group('output')
+    out.add_argument('--out', default='predictions.csv',
+                     help='CSV file to write (default: predictions.csv)')
+    out.add_argument('--topk', type=int, default=5,
+                     help='predictions per image (default: 5)')
+    out.add_argument('--strict', action='store_true',
+                     help='exit with status 1 when any image could not be read (default: off)')
+    run = parser.add_argument_group('run')
+    run.add_argument('--batch-size', type=int, default=32, help='images per batch (default: 32)')
+    run.add_argument('--num-workers', type=int, default=2,
+                     help='image loading processes (default: 2)')
+    run.add_argument('--device', help='torch device (default: cuda if available, else cpu)')
+    run.add_argument('--tta', action='store_true', help="test-time augmentation: the config's "
+                     'tta_model over its tta_pipeline (flip: scores averaged) (default: off)')
+    run.add_argument('--cfg-options', nargs='+', action=DictAction,
+                     help='override config settings, key=value pairs')
+    args = parser.parse_args(argv)
+    for name in ('topk', 'batch_size'):
+        if getattr(args, name) < 1:
+            parser.error(f'--{name.replace("_", "-")} must be a positive int, '
+                         f'got {getattr(args, name)}')
+    if args.num_workers < 0:
+        parser.error(f'--num-workers must be >= 0, got {args.num_workers}')
+    if not args.out.endswith('.csv'):
+        parser.error(f'--out expects a path ending in .csv, got {args.out!r}')
+    return args
+
+
+def write_predictions(predictor: Predictor, paths: list, args: argparse.Namespace) -> list:
+    """Write the CSV (temporary file, then renamed) and return the failed ``(path, error)``."""
+    folder = osp.dirname(osp.abspath(args.out))
+    os.makedirs(folder, exist_ok=True)
+    header = ['path'] + [f'{name}_{k}' for k in range(1, args.topk + 1)
+                         for name in ('pred', 'score')] + ['error']
+    failed = []
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{osp.basename(args.out)}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'w', newline='') as f:
+            writer = csv.writer(f)
+            writer.writerow(header)
+            # at most ~100 redraws: the bar also goes to log files
+            bar, step, done = ProgressBar(len(paths), file=sys.stderr), -(-len(paths) // 100), 0
+            for index, class_ids, scores, error in predictor.predict(
+                    paths, args.topk, args.batch_size, args.num_workers):
+                cells = [c for pair in zip(class_ids, (f'{s:.6f}' for s in scores))
+                         for c in pair] or [''] * (2 * args.topk)
+                writer.writerow([paths[index], *cells, error])
+                if error:
+                    failed.append((paths[index], error))
+                done += 1
+                if done % step == 0 or done == len(paths):
+                    bar.update(done - bar.completed)
+            sys.stderr.write('\n')
+        os.replace(tmp, args.out)
+    except BaseException:
+        if osp.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return failed
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    start = time.time()
+    paths, notes = collect_images(args.inputs)
+    for note in notes:
+        print(f'warning: {note}', file=sys.stderr)
+    if not paths:
+        raise ValueError(f'no images found in {args.inputs}: expected image files, folders '
+                         'holding images, or .txt/.lst lists of image paths')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    predictor = Predictor(cfg, args.checkpoint, device=args.device, tta=args.tta)
+    failed = write_predictions(predictor, paths, args)
+    for path, error in failed[:10]:
+        print(f'failed: {path}: {error}', file=sys.stderr)
+    if len(failed) > 10:
+        print(f'failed: ... and {len(failed) - 10} more (see the error column)', file=sys.stderr)
+    print(f'{args.out}: {len(paths) - len(failed)} images predicted (top-{args.topk}'
+          f'{", TTA" if args.tta else ""}), {len(failed)} failed to load '
+          f'({time.time() - start:.1f} s)', flush=True)
+    return 1 if failed and args.strict else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
