@@ -1,0 +1,21 @@
+# Demo cRT (classifier re-training, Kang et al.): from the demo's stage-1 checkpoint, the
+# backbone frozen (BatchNorm statistics too), the classifier re-initialised and trained with
+# class-balanced sampling for 10 epochs, cosine from lr 0.05 (a new classifier needs more than
+# the fine-tuning lr of digits_lt_stage2.py), e.g.
+#   --cfg-options load_from=work_dirs/digits_lt_stage1/epoch_30.pth
+_base_ = ['./digits_lt_stage2.py']
+
+optim_wrapper = dict(optimizer=dict(lr=0.05))
+param_scheduler = dict(_delete_=True, type='CosineAnnealingLR', by_epoch=True, T_max=10,
+                       eta_min=0.0)
+
+custom_hooks = [
+    dict(
+        type='StageSwitchHook',
+        switch_epoch=0,
+        sampler=dict(type='ClassBalancedSampler'),
+        freeze_backbone=True,
+        reinit_head=True),
+    dict(type='BadImageHook'),
+    dict(type='TrainCountsHook'),
+]

@@ -1,0 +1,23 @@
+# Demo LWS: from the demo's stage-1 checkpoint, the classifier frozen (LWSHead) and one scale
+# per class learnt on the frozen backbone with class-balanced sampling, 10 epochs, cosine from
+# lr 0.05 (few iterations here: 12 per epoch), no weight decay on the scales, e.g.
+#   --cfg-options load_from=work_dirs/digits_lt_stage1/epoch_30.pth
+_base_ = ['./digits_lt_stage2.py']
+
+model = dict(head=dict(type='LWSHead'))
+
+optim_wrapper = dict(
+    optimizer=dict(lr=0.05),
+    paramwise_cfg=dict(custom_keys={'head.scales': dict(decay_mult=0.0)}))
+param_scheduler = dict(_delete_=True, type='CosineAnnealingLR', by_epoch=True, T_max=10,
+                       eta_min=0.0)
+
+custom_hooks = [
+    dict(
+        type='StageSwitchHook',
+        switch_epoch=0,
+        sampler=dict(type='ClassBalancedSampler'),
+        freeze_backbone=True),
+    dict(type='BadImageHook'),
+    dict(type='TrainCountsHook'),
+]
