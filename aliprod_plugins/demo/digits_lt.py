@@ -3,13 +3,20 @@
 scikit-learn bundles 1,797 real 8x8 handwritten digits (10 classes), so nothing is downloaded.
 The builder holds out a balanced validation split and keeps an exponential class-size profile
 for training, ``n_c = n_max * ratio ** (-rank_c / (C - 1))``, so that with the defaults the
-head has more than 100 images, some classes 20-100 and the tail fewer than 20. Images are
-written as real 32-px grayscale JPEGs, so the real loading pipeline runs::
+head has more than 100 images, some classes 20-100 and the tail fewer than 20. An unlabelled
+test split (for ``tools/test.py --split test --submission``) takes up to ``test_per_class``
+of the images each class has left over, in an order shuffled by its own random stream, so
+the training and validation images are those of a build without it. Images are written as
+real 32-px grayscale JPEGs, so the real loading pipeline runs::
 
     root/
     ├── train.json  val.json   {"images": [{"class_id": "00003", "image_id": "17.jpg"}, ...]}
+    ├── test.json              {"images": [{"image_id": "1203.jpg"}, ...]}  (no labels)
     ├── train/<class_id>/<image_id>
-    └── val/<class_id>/<image_id>
+    ├── val/<class_id>/<image_id>
+    └── test/<image_id>
+
+An image id is the digit's index in scikit-learn's ``load_digits()``.
 """
 import json
 import os.path as osp
@@ -38,7 +45,8 @@ def long_tail_profile(num_classes: int, n_max: int, imbalance_ratio: float) -> n
 
 
 def build_digits_lt(root: str, imbalance_ratio: float = 40.0, val_per_class: int = 40,
-                    n_max: int = 130, seed: int = 0, image_size: int = 32) -> Dict[str, List[int]]:
+                    n_max: int = 130, seed: int = 0, image_size: int = 32,
+                    test_per_class: int = 10) -> Dict[str, List[int]]:
     """Write Digits-LT under ``root`` and return the per-class counts of each split.
 
     Which digit is the head is shuffled by ``seed``, so class 0 is not always the largest.
@@ -50,10 +58,15 @@ def build_digits_lt(root: str, imbalance_ratio: float = 40.0, val_per_class: int
         n_max (int): Training images of the largest class. Defaults to 130.
         seed (int): Seed of the split and of the head order. Defaults to 0.
         image_size (int): Side of the written images. Defaults to 32.
+        test_per_class (int): Unlabelled test images per class, at most (fewer where a class
+            has fewer left over; 0 writes no test split). Defaults to 10.
 
     Returns:
-        dict: ``{'train': [count per class], 'val': [count per class]}``.
+        dict: ``{'train': [count per class], 'val': [...], 'test': [...]}``.
     """
+    if isinstance(test_per_class, bool) or not isinstance(test_per_class, int) \
+            or test_per_class < 0:
+        raise ValueError(f'test_per_class must be a non-negative int, got {test_per_class!r}')
     from sklearn.datasets import load_digits
     digits = load_digits()
     images, labels = digits.images, digits.target.astype(np.int64)
@@ -70,8 +83,10 @@ def build_digits_lt(root: str, imbalance_ratio: float = 40.0, val_per_class: int
     # stable sort by label keeps the random order within each class
     order = order[np.argsort(labels[order], kind='stable')]
     starts = np.concatenate([[0], np.cumsum(np.bincount(labels, minlength=num_classes))[:-1]])
-    counts = {'train': [], 'val': []}
+    ends = starts + np.bincount(labels, minlength=num_classes)
+    counts = {'train': [], 'val': [], 'test': []}
     entries = {'train': [], 'val': []}
+    test = []
     for c in range(num_classes):
         idx = order[starts[c]:starts[c] + val_per_class + sizes[c]]
         for split, part in (('val', idx[:val_per_class]), ('train', idx[val_per_class:])):
@@ -80,9 +95,19 @@ def build_digits_lt(root: str, imbalance_ratio: float = 40.0, val_per_class: int
                 image_id = f'{int(i)}.jpg'
                 _write_digit(osp.join(root, split, f'{c:05d}', image_id), images[i], image_size)
                 entries[split].append({'class_id': f'{c:05d}', 'image_id': image_id})
+        left = order[starts[c] + val_per_class + sizes[c]:ends[c]]
+        test.extend(left[:test_per_class].tolist())
+        counts['test'].append(int(min(len(left), test_per_class)))
     for split, items in entries.items():
         with open(osp.join(root, f'{split}.json'), 'w') as f:
             json.dump({'images': items}, f)
+    if test:
+        # a stream of its own (not `rng`): the splits above are those of a build without test
+        test = np.random.default_rng([seed, 1]).permutation(test)
+        for i in test.tolist():
+            _write_digit(osp.join(root, 'test', f'{i}.jpg'), images[i], image_size)
+        with open(osp.join(root, 'test.json'), 'w') as f:
+            json.dump({'images': [{'image_id': f'{i}.jpg'} for i in test.tolist()]}, f)
     return counts
 
 
