@@ -17,8 +17,11 @@ $(STAMP): setup.cfg pyproject.toml
 demo: $(STAMP)
 	$(PY) tools/run_demo.py
 
+# pytest-xdist: one worker process per core (2 in CI), at most 4 since the end-to-end tests
+# start processes of their own; a test file stays on one worker, so its module-scoped fixtures
+# (a trained checkpoint, ...) are built once
 test: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile tests
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done

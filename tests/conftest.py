@@ -1,6 +1,7 @@
 """Shared fixtures: small generated data roots and the tools' command line."""
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 
@@ -19,10 +20,23 @@ def tiny_root(tmp_path_factory) -> str:
                                  num_test=6, size=(36, 40))
 
 
+def free_port() -> int:
+    """A TCP port that is free now (tests run in parallel: never a fixed port)."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
 def tool_env() -> dict:
-    """Environment for running the tools as subprocesses: one thread, repo importable."""
+    """Environment for running the tools as subprocesses: one thread, repo importable.
+
+    ``PORT`` / ``MASTER_PORT`` (read by ``tools/dist_*.sh`` and torchrun) are a free port, so
+    that distributed tests running at the same time on other pytest-xdist workers never meet.
+    """
     env = dict(os.environ)
     env.update(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', PYTHONUNBUFFERED='1')
+    port = str(free_port())
+    env.update(PORT=port, MASTER_PORT=port)
     env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
     env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env.get('PATH', '')
     env['PYTHON'] = sys.executable
@@ -73,10 +87,7 @@ def run_gloo_ranks(target, world_size: int = 2, args: tuple = (), timeout: int =
         dict: ``{rank: what target returned}``; every process must exit with 0.
     """
     import multiprocessing
-    import socket
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     ctx = multiprocessing.get_context('fork')
     queue = ctx.Queue()
     procs = [ctx.Process(target=_gloo_entry, args=(target, r, world_size, port, queue, args))

@@ -15,6 +15,7 @@ Training class counts (shot groups, prior) come from ``train_dataloader.dataset`
 ``tools/test.py``, or from ``--class-counts FILE.npy``.
 """
 import argparse
+import io
 import json
 import os
 import os.path as osp
@@ -31,7 +32,7 @@ from mmengine.runner.checkpoint import load_state_dict  # noqa: E402
 from mmpretrain.registry import MODELS  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration
-from aliprod_plugins.engine import safe_load  # noqa: E402
+from aliprod_plugins.engine import atomic_write_bytes, safe_load  # noqa: E402
 from aliprod_plugins.evaluation import (build_train_dataset, counts_from_dataset,  # noqa: E402
                                         load_class_counts)
 from aliprod_plugins.evaluation.calibration import (best_index, calibrated_head,  # noqa: E402
@@ -176,7 +177,9 @@ def write_outputs(out_dir, args, mode, rows, best, original, weight, bias, count
     if 'head.fc.bias' in state:
         state['head.fc.bias'] = b.cpu().clone()
     meta = dict(ckpt.get('meta') or {}, calibration=dict(mode=mode, tau=tau, selected_by=SELECT_BY))
-    torch.save({'meta': meta, 'state_dict': state}, ckpt_path)
+    buffer = io.BytesIO()
+    torch.save({'meta': meta, 'state_dict': state}, buffer)
+    atomic_write_bytes(ckpt_path, buffer.getvalue())  # read by later runs: never half a file
 
     summary = dict(mode=mode, selected_by=SELECT_BY, best_tau=tau, checkpoint=ckpt_path,
                    original=_finite(original['metrics']),

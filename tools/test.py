@@ -3,6 +3,7 @@
     python tools/test.py configs/aliprod/resnest50_stage1.py work_dirs/.../epoch_40.pth
     python tools/test.py CONFIG CKPT --out results/stage1.json   # + stage1_per_class.csv
     python tools/test.py CONFIG CKPT --split test --submission submission.csv
+    python tools/test.py CONFIG CKPT --tta     # average the image's and its mirror's scores
     bash tools/dist_test.sh CONFIG CHECKPOINT 8
 
 Prints a table of the metrics (``LongTailAccuracy``: top-1/5, mean class error, shot groups).
@@ -11,6 +12,8 @@ Prints a table of the metrics (``LongTailAccuracy``: top-1/5, mean class error, 
 file ``id,predicted``; on an unlabelled split (``--split test``) it is the only output. The
 training class counts of the shot groups come from ``train_dataloader.dataset`` of the config
 (``TrainCountsHook``, added when missing) unless ``--class-counts FILE.npy`` is given.
+``--tta`` wraps the model in the config's ``tta_model`` (MMPretrain's ``AverageClsScoreTTA``)
+and tests with its ``tta_pipeline``, as MMPretrain's ``tools/test.py --tta``.
 Checkpoints load with ``weights_only=True`` (see ``aliprod_plugins.engine.checkpoint``).
 """
 import argparse
@@ -25,6 +28,7 @@ from mmengine.evaluator import Evaluator  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
+from aliprod_plugins.apis import apply_tta  # noqa: E402
 from aliprod_plugins.engine import setup_cpu_distributed  # noqa: E402
 from aliprod_plugins.evaluation import reports  # noqa: E402
 from aliprod_plugins.evaluation import LongTailAccuracy, SubmissionWriter  # noqa: E402
@@ -48,6 +52,8 @@ def parse_args() -> argparse.Namespace:
         help='override config settings, key=value pairs, e.g. '
         'test_dataloader.dataset.data_root=data/aliproducts')
     parser.add_argument('--amp', action='store_true', help='enable automatic mixed precision')
+    parser.add_argument('--tta', action='store_true', help='test-time augmentation: the '
+                        "config's tta_model over its tta_pipeline (flip: scores averaged)")
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -76,6 +82,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.merge_from_dict(args.cfg_options)
     if args.split is not None:
         cfg.test_dataloader.dataset.split = args.split
+    if args.tta:
+        apply_tta(cfg)
     long_tail = [m for m in _metric_cfgs(cfg.get('test_evaluator'))
                  if m.get('type') in ('LongTailAccuracy', LongTailAccuracy)]
     if args.class_counts is not None:

@@ -16,10 +16,16 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.device import (is_cuda_available, is_mlu_available, is_musa_available,  # noqa: E402
+                             is_npu_available)
+from mmengine.optim import AmpOptimWrapper  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
+from mmpretrain.registry import OPTIM_WRAPPERS  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
 from aliprod_plugins.engine import setup_cpu_distributed  # noqa: E402
+from aliprod_plugins.engine.finite_optim_wrapper import AMP_WRAPPER_OF  # noqa: E402
+from aliprod_plugins.engine.resume import ResumeError, apply_resume  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -65,24 +71,23 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
-            raise ValueError(f'--amp expects optim_wrapper.type OptimWrapper or '
-                             f'AmpOptimWrapper, got {wrapper!r}')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        if wrapper not in AMP_WRAPPER_OF:
+            raise ValueError(f'--amp expects optim_wrapper.type in {sorted(AMP_WRAPPER_OF)}, '
+                             f'got {wrapper!r}')
+        cfg.optim_wrapper.type = AMP_WRAPPER_OF[wrapper]  # FiniteOptimWrapper keeps its checks
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-
-    if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
 
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg:
             raise ValueError('--auto-scale-lr expects `auto_scale_lr = dict(base_batch_size=N)` '
                              f'in the config, got none in {args.config}')
-        cfg.auto_scale_lr.enable = True
+        # a config that sets enable=False itself has an absolute lr (the stage-2 configs'
+        # 1e-4): the flag leaves it alone, as the README says
+        if cfg.auto_scale_lr.get('enable', None) is not False:
+            cfg.auto_scale_lr.enable = True
+        else:
+            print(f'--auto-scale-lr: {args.config} sets auto_scale_lr.enable=False (an absolute '
+                  'lr), so its lr is not scaled', flush=True)
 
     for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(split)
@@ -100,15 +105,43 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.val_cfg = None
         cfg.val_dataloader = None
         cfg.val_evaluator = None
+    check_amp_device(cfg)
     return cfg
+
+
+def check_amp_device(cfg: Config) -> None:
+    """Stop with our message where MMEngine's ``AmpOptimWrapper`` would assert (no GPU).
+
+    MMEngine's AMP wrappers (and ours, which subclass them) run on cuda, npu, mlu or musa only;
+    on a CPU-only machine ``--amp`` or a mixed-precision config is refused before anything is
+    built. (``tools/test.py --amp`` does run on CPU, with bf16 autocast.)
+    """
+    name = (cfg.get('optim_wrapper') or {}).get('type', 'OptimWrapper')
+    wrapper = OPTIM_WRAPPERS.get(name) if isinstance(name, str) else name
+    if not (isinstance(wrapper, type) and issubclass(wrapper, AmpOptimWrapper)):
+        return
+    if is_cuda_available() or is_npu_available() or is_mlu_available() or is_musa_available():
+        return
+    raise ValueError(f'--amp (optim_wrapper.type={getattr(wrapper, "__name__", name)}) expects a '
+                     'GPU (MMEngine\'s AmpOptimWrapper trains on cuda, npu, mlu or musa), got a '
+                     'machine without one: train in fp32 on CPU without --amp (and with a '
+                     'config whose optim_wrapper is not an AMP one)')
 
 
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    cfg = merge_args(cfg, args)
+    try:
+        cfg = merge_args(cfg, args)
+    except ValueError as err:  # a bad flag or option: our message, no traceback
+        sys.exit(f'tools/train.py: error: {err}')
+    try:  # --resume: verify the checkpoint, or fall back to the newest one that loads
+        resume = apply_resume(cfg, args.resume)
+    except ResumeError as err:
+        sys.exit(f'tools/train.py: error: --resume: {err}')
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
+    resume.log(runner.logger)
     runner.train()
 
 

@@ -12,6 +12,10 @@ Resume-safe: the decision is taken from the current epoch at every ``before_trai
 run resumed at or after ``switch_epoch`` is in stage 2 before its first iteration. One-time
 actions (``lr_mult``, head re-initialisation) are skipped when the resumed checkpoint records
 that the switch already happened (``meta['stage_switch']``).
+
+The model at the end of stage 1 is kept as ``WORK_DIR/stage1_final.pth`` (saved atomically just
+before the switch, whatever the checkpoint interval; checkpoint rotation never removes it): the
+input of ``tools/tau_norm.py``, a separate stage-2 run's ``load_from`` and ``tools/test.py``.
 """
 import copy
 import numbers
@@ -26,6 +30,11 @@ from mmengine.optim import OptimWrapperDict
 from mmpretrain.registry import DATA_SAMPLERS, HOOKS
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
+
+from aliprod_plugins.engine.atomic_checkpoint import save_checkpoint_atomic
+
+#: file name, in the work dir, of the model at the end of stage 1
+STAGE1_CHECKPOINT = 'stage1_final.pth'
 
 
 @HOOKS.register_module()
@@ -117,7 +126,14 @@ class StageSwitchHook(Hook):
         """Enter stage 2 at ``switch_epoch``, or at once when resumed past it."""
         if self._applied or runner.epoch < self.switch_epoch:
             return
-        first_time = runner.epoch == self.switch_epoch or not self._resumed_after_switch
+        # a run resumed in the middle of the switch epoch itself has switched already
+        first_time = not self._resumed_after_switch
+        if first_time and runner.epoch == self.switch_epoch > 0:
+            # the state of every end-of-stage-1 checkpoint: schedulers stepped, stage 2 not yet
+            # applied (a run resumed from it switches as usual)
+            path = save_checkpoint_atomic(
+                runner, STAGE1_CHECKPOINT, meta=dict(epoch=runner.epoch, iter=runner.iter))
+            runner.logger.info(f'StageSwitchHook: saved the stage-1 model to {path}')
         changes = []
         if self.sampler is not None:
             changes.append(self._switch_sampler(runner))

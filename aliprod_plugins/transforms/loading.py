@@ -34,12 +34,19 @@ class LoadImageScaled(BaseTransform):
       half the area are never upsampled. That is the regime of the standard ImageNet
       recipe (RandomResizedCrop 224 on images of shorter side 333-500: 1.5-2.2x the crop,
       smallest crop upsampled up to 2.4x). ``min_size=200`` bounds it at 2x and 224 at 1.8x,
-      at a cost: on 600-1000 px JPEGs the train pipeline runs 1.92x the stock one with 160,
-      1.70x with 200 and 1.64x with 224 (``benchmarks/bench_pipeline.py``).
+      at a cost: on 600-1000 px synthetic JPEGs the train pipeline runs 1.92x the stock one
+      with 160, 1.70x with 200 and 1.64x with 224 (``benchmarks/bench_pipeline.py``); on real
+      photos the gain at 160 is 1.3-1.5x (``benchmarks/bench_throughput.py``), and LMDB packs
+      of 176-px JPEGs (``tools/pack_lmdb.py``) run ~4-5x the file pipeline.
+
+    An image already in ``results['img']`` without an ``img_path`` (MMPretrain's
+    ``ImageClassificationInferencer`` given an array, or any caller that decodes itself) is
+    taken as it is: a BGR ``(H, W, 3)`` or grayscale ``(H, W)`` uint8 array, as ``mmcv.imread``
+    returns, converted to 3 channels in ``channel_order`` (``decode_scale`` 1).
 
     Required Keys:
 
-    - img_path
+    - img_path, or img (an already decoded BGR image)
 
     Added Keys:
 
@@ -91,11 +98,13 @@ class LoadImageScaled(BaseTransform):
         """Load ``results['img_path']``.
 
         Args:
-            results (dict): Must hold ``img_path``.
+            results (dict): Must hold ``img_path``, or ``img`` (an already decoded image).
 
         Returns:
             dict: ``results`` with the added keys listed in the class docstring.
         """
+        if results.get('img_path') is None and results.get('img') is not None:
+            return self._take_decoded(results)
         path = results['img_path']
         try:
             data = fileio.get(path, backend_args=self.backend_args)
@@ -111,6 +120,26 @@ class LoadImageScaled(BaseTransform):
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = full_hw
         results['decode_scale'] = scale
+        return results
+
+    def _take_decoded(self, results: dict) -> dict:
+        """Accept an image decoded by the caller (BGR or grayscale uint8, as mmcv reads it)."""
+        img = results['img']
+        if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or not (
+                img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (1, 3))):
+            desc = (f'{img.dtype} array of shape {img.shape}' if isinstance(img, np.ndarray)
+                    else type(img).__name__)
+            raise ValueError(f'LoadImageScaled: expected results["img"] to be a uint8 BGR '
+                             f'(H, W, 3) or grayscale (H, W) array, got {desc}')
+        if img.ndim == 2 or img.shape[2] == 1:
+            img = np.repeat(img.reshape(img.shape[0], img.shape[1], 1), 3, axis=2)
+        elif self.channel_order == 'rgb':
+            img = img[..., ::-1]
+        img = np.ascontiguousarray(img, dtype=np.float32 if self.to_float32 else np.uint8)
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        results['decode_scale'] = 1
         return results
 
     def __repr__(self) -> str:

@@ -13,3 +13,8 @@ train_dataloader = dict(
 )
 
 train_cfg = dict(max_epochs=40)
+
+# The input is always 112 px, so cuDNN's autotuner picks the fastest kernels once. Channels-last
+# memory format stays off: it is no win for ResNeSt's split-attention blocks (timm measured
+# resnest50d 2.7x slower in NHWC than in NCHW on an RTX 3090 with AMP).
+env_cfg = dict(cudnn_benchmark=True)

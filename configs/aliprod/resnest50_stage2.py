@@ -5,6 +5,8 @@
 #       --cfg-options load_from=work_dirs/resnest50_stage1/epoch_40.pth
 _base_ = ['./resnest50_stage1.py']
 
+# the last checkpoint of a stage-1 run (rotation keeps the latest); after a two-stage run use
+# its kept end of stage 1 instead: load_from=work_dirs/resnest50_two_stage/stage1_final.pth
 load_from = 'work_dirs/resnest50_stage1/epoch_40.pth'
 
 train_dataloader = dict(sampler=dict(type='ClassBalancedSampler'))

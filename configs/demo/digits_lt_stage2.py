@@ -2,6 +2,7 @@
 # checkpoint, e.g. --cfg-options load_from=work_dirs/digits_lt_stage1/epoch_30.pth
 _base_ = ['./digits_lt_stage1.py']
 
+# (or the kept end of stage 1 of a two-stage run: work_dirs/digits_lt_two_stage/stage1_final.pth)
 load_from = 'work_dirs/digits_lt_stage1/epoch_30.pth'
 
 train_dataloader = dict(sampler=dict(type='ClassBalancedSampler'))

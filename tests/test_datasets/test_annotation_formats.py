@@ -10,7 +10,7 @@ from dataset_testing import read_entries, write_json, write_text
 
 from aliprod_plugins.datasets import (AliProductsDataset, json_annotation, list_annotation,
                                       load_annotation)
-from aliprod_plugins.datasets.annotations import parse_decimal
+from aliprod_plugins.datasets.annotation_utils import parse_decimal
 
 
 def infos(ds):
@@ -47,17 +47,26 @@ def test_list_whitespace_bom_crlf_and_odd_names(tmp_path):
     assert index.relative_path(3).encode('utf-8', 'surrogateescape') == b'd/\xff.jpg'
 
 
-def test_unlabelled_list_and_json_for_the_test_split(tmp_path):
-    ann = write_text(tmp_path / 'test.txt', 'x/1.jpg\nx/2.jpg\n')
+@pytest.mark.parametrize('name,content,fmt', [
+    ('test.txt', 'x/1.jpg\nx/2.jpg\n', 'list'),
+    ('test.json', '{"images": [{"image_id": "x/1.jpg"}, {"image_id": "x/2.jpg"}]}', 'json'),
+])
+def test_unlabelled_list_and_json_for_the_test_split(tmp_path, name, content, fmt):
+    write_text(tmp_path / name, content)
     ds = AliProductsDataset(
         data_root=str(tmp_path),
-        ann_file='test.txt',
+        ann_file=name,
         split='test',
         num_classes=5,
         check_files='off')
+    assert ds.ann_format == fmt
     assert not ds.has_labels and len(ds) == 2
     assert ds.get_data_info(1) == dict(img_path=osp.join(tmp_path, 'test', 'x/2.jpg'), sample_idx=1)
-    assert ann
+    assert ds.get_gt_labels().tolist() == [-1, -1]
+    # an unlabelled annotation is refused for a split that needs labels
+    with pytest.raises(ValueError, match=f'{name}: no entry has a label'):
+        AliProductsDataset(data_root=str(tmp_path), ann_file=name, split='val', num_classes=5,
+                           check_files='off')
 
 
 @pytest.mark.parametrize('name,content,fmt', [

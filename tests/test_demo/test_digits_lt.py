@@ -1,4 +1,5 @@
-"""The Digits-LT builder: layout, long-tailed counts, determinism."""
+"""The Digits-LT builder: layout, long-tailed counts, the unlabelled test split, determinism."""
+import hashlib
 import json
 import os
 import os.path as osp
@@ -54,8 +55,8 @@ def test_deterministic_and_seeded(built, tmp_path):
     root, counts = built
     again = build_digits_lt(str(tmp_path / 'again'), seed=0)
     assert again == counts
-    assert open(osp.join(root, 'train.json')).read() == \
-        open(tmp_path / 'again' / 'train.json').read()
+    for name in ('train.json', 'val.json', 'test.json'):
+        assert open(osp.join(root, name)).read() == open(tmp_path / 'again' / name).read()
     other = build_digits_lt(str(tmp_path / 'other'), seed=1)
     assert other['train'] != counts['train']  # the head is another digit
 
@@ -63,3 +64,48 @@ def test_deterministic_and_seeded(built, tmp_path):
 def test_too_many_images_asked_for(tmp_path):
     with pytest.raises(ValueError, match='n_max must be <='):
         build_digits_lt(str(tmp_path), n_max=1000)
+
+
+def test_unlabelled_test_split_from_the_images_left_over(built, tmp_path):
+    from sklearn.datasets import load_digits
+
+    from aliprod_plugins.datasets import AliProductsDataset
+    root, counts = built
+    test = json.load(open(osp.join(root, 'test.json')))['images']
+    assert all(set(e) == {'image_id'} for e in test)  # no labels
+    ids = [e['image_id'] for e in test]
+    assert sorted(os.listdir(osp.join(root, 'test'))) == sorted(ids)
+    used = {e['image_id'] for split in ('train', 'val')
+            for e in json.load(open(osp.join(root, f'{split}.json')))['images']}
+    assert len(set(ids)) == len(ids) and not set(ids) & used
+    # the hidden labels: image ids are indices into scikit-learn's digits
+    target = load_digits().target
+    hidden = np.bincount(target[[int(i.split('.')[0]) for i in ids]], minlength=10)
+    left_over = np.bincount(target, minlength=10) - np.array(counts['train']) - 40
+    assert hidden.tolist() == counts['test'] == np.minimum(left_over, 10).tolist()
+    assert ids != sorted(ids, key=lambda i: target[int(i.split('.')[0])])  # shuffled
+    ds = AliProductsDataset(data_root=root, split='test', num_classes=10)
+    assert not ds.has_labels and len(ds) == len(ids)
+
+
+def test_the_test_split_leaves_train_and_val_unchanged(built, tmp_path):
+    # the README's demo figures were measured on the train / val images of a build without
+    # a test split: they must stay byte for byte the same
+    root, counts = built
+    # the splits of the build the README's figures come from (before the test split existed)
+    for split, digest in (
+            ('train', 'e20b84a259d65771176dcc58d91e33abded5283e42148b8eacf1ac52352fa3c7'),
+            ('val', 'ce9879b6f3b624b43dcdd6ea555062f2e02b62e3cf51d48f8453d315ef907916')):
+        with open(osp.join(root, f'{split}.json'), 'rb') as f:
+            assert hashlib.sha256(f.read()).hexdigest() == digest, split
+    without = str(tmp_path / 'without_test')
+    again = build_digits_lt(without, seed=0, test_per_class=0)
+    assert again == dict(counts, test=[0] * 10)
+    assert not osp.exists(osp.join(without, 'test.json'))
+    for split in ('train', 'val'):
+        assert open(osp.join(root, f'{split}.json')).read() == \
+            open(osp.join(without, f'{split}.json')).read()
+        for entry in json.load(open(osp.join(root, f'{split}.json')))['images']:
+            rel = osp.join(split, entry['class_id'], entry['image_id'])
+            assert open(osp.join(root, rel), 'rb').read() == \
+                open(osp.join(without, rel), 'rb').read(), rel

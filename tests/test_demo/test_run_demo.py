@@ -1,7 +1,9 @@
 """A shortened `make demo` end to end through the real tools."""
+import csv
 import json
 import os.path as osp
 
+import pytest
 from conftest import REPO_ROOT, run_tool
 
 
@@ -11,21 +13,77 @@ def test_short_demo_writes_table_results_and_plots(tmp_path):
                      str(work_dir), '--data-root', str(data_root), '--stage1-epochs', '2',
                      '--stage2-epochs', '1'], timeout=600)
     out = proc.stdout
-    for step in ('[1/5]', '[2/5]', '[3/5]', '[4/5]', '[5/5]'):
-        assert step in out
-    assert 'StageSwitchHook' in out  # progress shows the switch
+    for step in range(1, 8):
+        assert f'[{step}/7]' in out
+    # whole progress lines, one per epoch, and the switch; not MMEngine's hook table
+    for line in ('stage 1  epoch 1/3  loss ', 'stage 1  epoch 2/3  loss ',
+                 'stage 2  epoch 3/3  loss ', 'StageSwitchHook: epoch 2'):
+        assert line in out
+    assert '(ABOVE_NORMAL)' not in out and 'gine - INFO' not in out
     results = json.loads((work_dir / 'results.json').read_text())
-    assert set(results) == {'stage1', 'stage2', 'stage1_tau_norm'}
-    for metrics in results.values():
+    assert set(results) == {'stage1', 'stage1_tta', 'stage2', 'stage2_tta', 'stage1_tau_norm',
+                            'infer'}
+    for name, metrics in results.items():
+        if name == 'infer':
+            continue
         for key in ('top1_error', 'mean_class_error', 'many_shot_acc', 'medium_shot_acc',
                     'few_shot_acc'):
             assert 0.0 <= metrics[key] <= 100.0
-        total = metrics['top1_error'] + metrics['top1']
-        assert abs(total - 100.0) < 1e-6
-    table = out[out.index('top1_error'):]
-    assert 'stage1' in table and 'stage2' in table
-    assert f'{results["stage2"]["mean_class_error"]:.4f}' in table
+        # the validation split is balanced (40 images per class): top-1 error is the mean
+        # class error, on the validation split and nothing else
+        assert metrics['top1_error'] == pytest.approx(metrics['mean_class_error']), name
+    # the per-class CSVs of tools/test.py --out: Digits-LT's training profile (seed 0), the
+    # head class capped 130 -> 110, and 40 validation images per class
+    profile = [7, 3, 57, 25, 110, 17, 86, 38, 5, 11]
+    for stage in ('stage1', 'stage2'):
+        rows = list(csv.DictReader(open(work_dir / f'{stage}_per_class.csv')))
+        assert [int(r['train_count']) for r in rows] == profile
+        assert [int(r['eval_count']) for r in rows] == [40] * 10
+        acc = [float(r['top1_acc']) for r in rows]
+        groups = {'many_shot_acc': [a for a, n in zip(acc, profile) if n > 100],
+                  'medium_shot_acc': [a for a, n in zip(acc, profile) if 20 <= n <= 100],
+                  'few_shot_acc': [a for a, n in zip(acc, profile) if n < 20]}
+        for key, values in groups.items():
+            assert results[stage][key] == pytest.approx(sum(values) / len(values), abs=1e-3)
+        assert results[stage]['mean_class_error'] == pytest.approx(100 - sum(acc) / 10,
+                                                                   abs=1e-3)
+    table = out[out.index('| `make demo` (seed 0), % | top-1 error |'):]
+    stage2 = results['stage2']
+    assert (f'| stage 2 (class-balanced, epoch 3) | {stage2["top1_error"]:.2f} | '
+            f'{stage2["mean_class_error"]:.2f} | {stage2["many_shot_acc"]:.2f} |') in table
+    assert f'| stage 2 + flip TTA | {results["stage2_tta"]["top1_error"]:.2f} |' in table
+    # tools/infer.py with the published checkpoint agrees with tools/test.py, TTA or not
+    assert results['infer']['top1_error'] == pytest.approx(stage2['top1_error'])
+    assert results['infer']['top1_error_tta'] == pytest.approx(
+        results['stage2_tta']['top1_error'])
+    (published, ) = work_dir.glob('digits_lt_two_stage-*.pth')
+    assert published.stat().st_size < (work_dir / 'train' / 'epoch_3.pth').stat().st_size
+    assert (work_dir / 'predictions_tta.csv').is_file()
     for png in ('class_sizes.png', 'per_class_acc.png'):
         assert (work_dir / png).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     assert (work_dir / 'train' / 'epoch_2.pth').is_file()
     assert (work_dir / 'train' / 'epoch_3.pth').is_file()
+
+
+def test_progress_lines_are_whole_and_one_per_epoch():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'aliprod_run_demo', osp.join(REPO_ROOT, 'tools', 'run_demo.py'))
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    prefix = '11/29 19:55:58 - mmengine - INFO - '
+    train = (prefix + 'Epoch(train) [{}][{:>2}/12]  lr: 1.0000e-03  eta: 0:01:05  '
+             'time: 0.25  data_time: 0.02  loss: 0.5116  bad_images: 0  bad_image_files: 0')
+    assert demo.progress_line(train.format(31, 8), 30, 40) is None  # mid-epoch: log only
+    assert demo.progress_line(train.format(31, 12), 30, 40) == (
+        '    stage 2  epoch 31/40  loss 0.5116  lr 1.0e-03  eta 0:01:05')
+    assert demo.progress_line(train.format(3, 12), 30, 40).startswith('    stage 1  epoch  3/40')
+    val = prefix + ('Epoch(val) [30][4/4]    longtail/top1: 82.5000  longtail/top1_error: '
+                    '17.5000  longtail/mean_class_error: 17.5000  data_time: 0.1  time: 0.2')
+    assert demo.progress_line(val, 30, 40) == (
+        '    validation after epoch 30: top-1 error 17.50, mean class error 17.50')
+    switch = prefix + 'StageSwitchHook: epoch 30: entering stage 2: sampler ClassBalancedSampler'
+    assert demo.progress_line(switch, 30, 40) == (
+        '    StageSwitchHook: epoch 30: entering stage 2: sampler ClassBalancedSampler')
+    assert demo.progress_line('(ABOVE_NORMAL) StageSwitchHook                    \n', 30, 40) \
+        is None

@@ -1,10 +1,27 @@
-"""SubmissionWriter: the challenge file format."""
+"""SubmissionWriter: the challenge file format, and ids when file names are shared."""
+import logging
+from contextlib import contextmanager
+
 import pytest
 import torch
 from mmengine.evaluator import Evaluator
+from mmengine.logging import MMLogger
 from mmpretrain.structures import DataSample
 
 from aliprod_plugins.evaluation import SubmissionWriter
+
+
+@contextmanager
+def _warnings(logger):
+    """Collect the warnings ``logger`` (made the current MMLogger) emits."""
+    messages = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
 
 
 def run(writer, scores, paths, meta):
@@ -40,3 +57,41 @@ def test_bad_inputs_are_named(tmp_path):
     writer = SubmissionWriter(str(tmp_path / 'sub.csv'))
     with pytest.raises(ValueError, match='needs `img_path`'):
         writer.process(None, [{'pred_score': torch.rand(3)}])
+
+
+SAME_NAMES = ['/d/test/a/1.jpg', '/d/test/b/1.jpg', '/d/test/b/2.jpg']
+
+
+def test_file_names_shared_across_folders_become_relative_paths(tmp_path):
+    out = tmp_path / 'submission.csv'
+    logger = MMLogger.get_instance('submission_test', log_level='WARNING')
+    with _warnings(logger) as messages:
+        run(SubmissionWriter(str(out)), torch.eye(3), SAME_NAMES, None)
+    assert out.read_text().splitlines() == ['id,predicted', 'a/1.jpg,0', 'b/1.jpg,1',
+                                            'b/2.jpg,2']
+    assert len(messages) == 1
+    assert "1 file name(s) are shared by images in different folders, e.g. '1.jpg': " \
+        "'/d/test/a/1.jpg', '/d/test/b/1.jpg'" in messages[0]
+    assert "relative to '/d/test'" in messages[0]
+
+
+def test_unique_names_or_one_image_listed_twice_keep_file_names(tmp_path):
+    out = tmp_path / 'submission.csv'
+    run(SubmissionWriter(str(out)), torch.eye(3), ['/d/a/1.jpg', '/d/b/2.jpg', '/d/a/1.jpg'],
+        None)
+    assert out.read_text().splitlines() == ['id,predicted', '1.jpg,0', '2.jpg,1', '1.jpg,2']
+
+
+def test_id_style_name_refuses_shared_names_and_relpath_always_applies(tmp_path):
+    with pytest.raises(ValueError, match=r"submission ids \(file names\) must be unique, got 1 "
+                       r"file name\(s\) are shared by images in different folders, e\.g\. "
+                       r"'1\.jpg': '/d/test/a/1\.jpg', '/d/test/b/1\.jpg'"):
+        run(SubmissionWriter(str(tmp_path / 's.csv'), id_style='name'), torch.eye(3),
+            SAME_NAMES, None)
+    out = tmp_path / 'rel.csv'
+    run(SubmissionWriter(str(out), id_style='relpath'), torch.eye(3),
+        ['/d/test/x/1.jpg', '/d/test/x/2.jpg', '/d/test/y/z/3.jpg'], None)
+    assert [r.split(',')[0] for r in out.read_text().splitlines()[1:]] == [
+        'x/1.jpg', 'x/2.jpg', 'y/z/3.jpg']
+    with pytest.raises(ValueError, match="id_style must be one of"):
+        SubmissionWriter(str(out), id_style='basename')

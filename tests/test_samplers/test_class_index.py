@@ -1,6 +1,8 @@
 """ClassIndex and draw_classes: the vectorised building blocks of the samplers."""
 import numpy as np
+from sampler_testing import chi_square_ok, long_tail_counts, make_dataset
 
+from aliprod_plugins.samplers import ClassBalancedSampler
 from aliprod_plugins.samplers.class_index import ClassIndex, draw_classes
 
 
@@ -43,3 +45,33 @@ def test_draw_classes_uniform_support():
     probs = np.array([0.0, 0.25, 0.25, 0.0, 0.25, 0.25])
     classes = draw_classes(np.random.default_rng(0), probs, 4000)
     assert set(np.unique(classes).tolist()) == {1, 2, 4, 5}
+
+
+def test_sample_within_is_uniform_inside_each_class():
+    # a class of 1, 2, 7 and 40 samples, 6,000 draws each: every member of a class must be
+    # drawn equally often (a sampler that favours the first or never reaches the last image
+    # of a class keeps the class frequencies right and fails here)
+    dataset = make_dataset([1, 2, 7, 40], shuffle_seed=3)
+    index = ClassIndex(dataset.labels)
+    classes = np.repeat(np.arange(4), 6000)
+    drawn = index.sample_within(np.random.default_rng(0), classes)
+    for c in range(4):
+        members = np.flatnonzero(dataset.labels == c)
+        picked = drawn[classes == c]
+        assert np.isin(picked, members).all()
+        observed = np.bincount(np.searchsorted(members, picked), minlength=len(members))
+        if len(members) == 1:
+            assert observed.tolist() == [6000]
+            continue
+        passed, stat, crit = chi_square_ok(observed, np.full(len(members), 1 / len(members)))
+        assert passed, (c, observed.tolist(), stat, crit)
+
+
+def test_class_balanced_sampler_draws_each_sample_with_probability_one_over_c_n_c():
+    counts = long_tail_counts()  # 12 classes, 200 ... 5 samples
+    dataset = make_dataset(counts, shuffle_seed=1)
+    sampler = ClassBalancedSampler(dataset, seed=4, num_samples=60000)
+    observed = np.bincount(np.fromiter(iter(sampler), dtype=np.int64), minlength=len(dataset))
+    probs = 1.0 / (len(counts) * counts[dataset.labels])
+    passed, stat, crit = chi_square_ok(observed, probs)
+    assert passed, (stat, crit)

@@ -3,9 +3,13 @@
 The 50,030-way head is exercised in tests/test_configs (forward + backward); here the head is
 set to the tiny root's 4 classes so that checkpoints stay small.
 """
+import csv
+import json
 import os.path as osp
 
+import pytest
 from conftest import REPO_ROOT, demo_overrides, run_tool
+from test_train_resume_test import val_metrics
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'aliprod', 'resnest50_stage1.py')
 
@@ -33,7 +37,19 @@ def test_stage1_config_trains_resumes_and_tests(tiny_root, tmp_path):
     assert 'Epoch(train) [1]' not in out
     assert osp.isfile(osp.join(work_dir, 'epoch_2.pth'))
 
+    logged = val_metrics(out)[2]
+    out_json = tmp_path / 'test' / 'metrics.json'
     proc = run_tool(['python', osp.join(REPO_ROOT, 'tools', 'test.py'), CONFIG,
                      osp.join(work_dir, 'epoch_2.pth'), '--work-dir', str(tmp_path / 'test'),
-                     '--cfg-options', *_overrides(tiny_root, 2)])
-    assert 'mean_class_error' in proc.stdout + proc.stderr
+                     '--out', str(out_json), '--cfg-options', *_overrides(tiny_root, 2)])
+    # the checkpoint was loaded (a barely trained ResNeSt-50 may predict like a fresh one) and
+    # its weights give what the resumed run validated after epoch 2
+    assert f'Load checkpoint from {osp.join(work_dir, "epoch_2.pth")}' in proc.stdout + proc.stderr
+    tested = json.loads(out_json.read_text())
+    # every class has 2 training images after capping: few-shot only, the other groups null
+    for group in ('many_shot_acc', 'medium_shot_acc'):
+        assert tested.pop(f'longtail/{group}') is None
+        assert 'nan' in repr(logged.pop(f'longtail/{group}'))
+    assert tested == pytest.approx(logged, abs=1e-4)
+    with open(tmp_path / 'test' / 'metrics_per_class.csv') as f:
+        assert [r['train_count'] for r in csv.DictReader(f)] == ['2'] * 4

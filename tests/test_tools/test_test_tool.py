@@ -89,8 +89,9 @@ def test_labelled_split_table_json_and_per_class_csv(tmp_path, tiny_root):
 def test_unlabelled_split_writes_submission_only(tmp_path, tiny_root):
     cfg, ckpt = write_tiny_setup(tmp_path, tiny_root, bias=(0.0, 3.0, 1.0, 0.5))
     sub = tmp_path / 'sub.csv'
+    # --amp on CPU runs with bf16 autocast (the README says so); the bias decides here
     proc = run_tool([
-        sys.executable, 'tools/test.py', cfg, ckpt, '--work-dir', str(tmp_path / 'wd'),
+        sys.executable, 'tools/test.py', cfg, ckpt, '--work-dir', str(tmp_path / 'wd'), '--amp',
         '--submission', str(sub), '--cfg-options', 'test_dataloader.dataset.data_prefix=test',
         'test_dataloader.dataset.with_label=False'])
     with open(sub) as f:
@@ -134,7 +135,7 @@ def test_merge_args_adds_the_counts_hook_and_checks_suffixes(tmp_path):
     tool = load_test_tool()
     args = SimpleNamespace(out=None, submission=None, launcher='none', work_dir=None,
                            config='x.py', checkpoint='c.pth', amp=False, cfg_options=None,
-                           split='test', class_counts='counts.npy')
+                           split='test', class_counts='counts.npy', tta=False)
     cfg = Config(dict(test_dataloader=dict(dataset=dict(type='AliProductsDataset')),
                       test_evaluator=[dict(type='LongTailAccuracy')], custom_hooks=[]))
     cfg = tool.merge_args(cfg, args)
@@ -143,3 +144,34 @@ def test_merge_args_adds_the_counts_hook_and_checks_suffixes(tmp_path):
     assert cfg.test_dataloader.dataset.split == 'test'
     with pytest.raises(ValueError, match=r'--out expects a path ending in \.json'):
         tool.merge_args(cfg, SimpleNamespace(**dict(vars(args), out='m.pkl')))
+
+
+def test_out_json_has_null_for_an_empty_shot_group(tmp_path, capsys):
+    """``--out``: a shot group without classes is NaN in the metrics and null in the JSON."""
+    from mmpretrain.structures import DataSample
+    tool = load_test_tool()
+    # training counts 150, 40, 40, 3: many = {0}, medium = {1, 2}, few = {3} ... except that
+    # class 0 is not evaluated, so the many-shot group is empty
+    metric = LongTailAccuracy(topk=(1, ), class_counts=[150, 40, 40, 3])
+    evaluator = Evaluator([metric])
+    evaluator.dataset_meta = {'classes': ('00000', '00001', '00002', '00003')}
+    scores = torch.tensor([[0., 1, 0, 0], [0., 0, 0, 1], [0., 0, 1, 0], [0., 0, 0, 1]])
+    evaluator.process([DataSample().set_gt_label(g).set_pred_score(s)
+                       for g, s in zip([1, 1, 2, 3], scores)])
+    metrics = evaluator.evaluate(4)
+    out = tmp_path / 'new' / 'metrics.json'
+    runner = SimpleNamespace(rank=0, test_evaluator=evaluator)
+    tool.report(runner, metrics, SimpleNamespace(out=str(out)))
+    text = out.read_text()
+    assert 'NaN' not in text
+    written = json.loads(text, parse_constant=lambda c: pytest.fail(f'{c} is not JSON'))
+    assert written['longtail/many_shot_acc'] is None
+    # class 1: 1 of 2 right, class 2: right, class 3: right
+    assert written == pytest.approx({
+        'longtail/top1': 75.0, 'longtail/top1_error': 25.0, 'longtail/mean_class_acc': 250 / 3,
+        'longtail/mean_class_error': 100 - 250 / 3, 'longtail/many_shot_acc': None,
+        'longtail/medium_shot_acc': 75.0, 'longtail/few_shot_acc': 100.0})
+    with open(tmp_path / 'new' / 'metrics_per_class.csv') as f:
+        accs = [r['top1_acc'] for r in csv.DictReader(f)]
+    assert accs == ['', '50.0000', '100.0000', '100.0000']
+    assert '| longtail/many_shot_acc' in capsys.readouterr().out

@@ -103,3 +103,9 @@ def test_train_log_shows_the_count(broken_root, tmp_path):
             == 1
     counts = re.findall(r'Epoch\(train\) \[1\]\[\d+/\d+\].*bad_images: (\d+)', out)
     assert counts and counts[-1] == '2'
+    # the README's promise: the count is in every training log line (logged at every
+    # iteration here), and it only grows
+    lines = re.findall(r'Epoch\(train\) \[1\]\[\s*(\d+)/(\d+)\](.*)', out)
+    assert [int(i) for i, _, _ in lines] == list(range(1, int(lines[0][1]) + 1))
+    assert all('bad_images: ' in rest for _, _, rest in lines)
+    assert [int(c) for c in counts] == sorted(int(c) for c in counts)

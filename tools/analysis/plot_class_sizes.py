@@ -7,10 +7,13 @@
 SOURCE is a config (its ``train_dataloader.dataset`` is built without pipeline, and its
 ``class_counts_before_cap`` / ``class_counts`` are plotted), an AliProducts annotation file
 (``train.json``; ``--max-per-class`` draws the capped profile ``min(n, cap)``), or a per-class
-CSV written by ``tools/test.py --out`` (its ``train_count`` column).
+CSV written by ``tools/test.py --out`` (its ``train_count`` column). Writes the PNG (creating
+its folder) and, beside it, ``<name>.json`` with the drawn profiles (class sizes, largest first)
+and their totals.
 """
 import argparse
 import json
+import os
 import os.path as osp
 import sys
 
@@ -23,11 +26,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Plot the class-size distribution')
     parser.add_argument('source', help='config (.py), annotation file (.json) or per-class CSV')
     parser.add_argument('--out', default='class_sizes.png',
-                        help='output PNG (default: class_sizes.png)')
+                        help='output PNG; the drawn profiles go to the same name .json '
+                        '(default: class_sizes.png)')
     parser.add_argument('--max-per-class', type=int,
                         help='with a .json source: also draw the profile capped at this size')
     parser.add_argument('--many-shot-thr', type=int, default=100,
@@ -36,7 +40,7 @@ def parse_args() -> argparse.Namespace:
                         help='draw the few-shot threshold (default: 20)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='with a config source: key=value overrides')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def counts_from_ann_file(path: str) -> np.ndarray:
@@ -107,13 +111,21 @@ def load_profiles(args: argparse.Namespace) -> dict:
                      f'{src!r}')
 
 
-def plot(profiles: dict, out: str, many_thr: int, few_thr: int, title: str) -> None:
-    """Draw each profile sorted by size, log y, with the shot thresholds."""
+def plot(profiles: dict, out: str, many_thr: int, few_thr: int, title: str) -> dict:
+    """Draw each profile sorted by size, log y, with the shot thresholds.
+
+    Returns:
+        dict: What was drawn: per profile the sizes (largest first) and their totals, and the
+        thresholds.
+    """
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
+    drawn = {}
     for label, counts in profiles.items():
         if counts is None:
             continue
         sizes = np.sort(counts)[::-1]
+        drawn[label] = dict(classes=int(len(sizes)), images=int(sizes.sum()),
+                            max=int(sizes[0]), min=int(sizes[-1]), sizes=sizes.tolist())
         ax.plot(np.arange(1, len(sizes) + 1), np.maximum(sizes, 0.5),
                 label=f'{label}: {len(sizes):,} classes, {int(sizes.sum()):,} images, '
                 f'max {int(sizes[0]):,}, min {int(sizes[-1]):,}')
@@ -130,14 +142,23 @@ def plot(profiles: dict, out: str, many_thr: int, few_thr: int, title: str) -> N
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)
+    return dict(title=title, many_shot_thr=many_thr, few_shot_thr=few_thr, profiles=drawn)
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv=None) -> dict:
+    args = parse_args(argv)
     profiles = load_profiles(args)
-    plot(profiles, args.out, args.many_shot_thr, args.few_shot_thr,
-         f'class sizes: {osp.basename(args.source)}')
-    print(f'written: {args.out}')
+    if osp.dirname(args.out):
+        os.makedirs(osp.dirname(args.out), exist_ok=True)
+    drawn = plot(profiles, args.out, args.many_shot_thr, args.few_shot_thr,
+                 f'class sizes: {osp.basename(args.source)}')
+    json_path = osp.splitext(args.out)[0] + '.json'
+    with open(json_path, 'w') as f:
+        json.dump(drawn, f)
+    print(f'written: {args.out} and {json_path} ('
+          + '; '.join(f'{k}: {v["classes"]:,} classes, {v["images"]:,} images'
+                      for k, v in drawn['profiles'].items()) + ')')
+    return drawn
 
 
 if __name__ == '__main__':

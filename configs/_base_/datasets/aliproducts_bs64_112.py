@@ -29,8 +29,22 @@ test_pipeline = [
     dict(type='PackInputs'),
 ]
 
+# test-time augmentation (tools/test.py --tta, tools/infer.py --tta): MMPretrain's
+# AverageClsScoreTTA averages the softmax scores of the test crop and its horizontal mirror
+tta_model = dict(type='AverageClsScoreTTA')
+tta_pipeline = test_pipeline[:-1] + [
+    dict(
+        type='TestTimeAug',
+        transforms=[[dict(type='RandomFlip', prob=0.),
+                     dict(type='RandomFlip', prob=1., direction='horizontal')],
+                    [dict(type='PackInputs')]]),
+]
+
 train_dataloader = dict(
     batch_size=64,
+    # drop an incomplete last batch: a batch of one sample crashes BatchNorm in training
+    # (ResNeSt's split attention normalises 1x1 maps); val/test keep every sample
+    drop_last=True,
     num_workers=8,
     persistent_workers=True,
     pin_memory=True,
