@@ -29,7 +29,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
 from aliprod_plugins.apis import apply_tta  # noqa: E402
-from aliprod_plugins.engine import setup_cpu_distributed  # noqa: E402
+from aliprod_plugins.engine import setup_cpu_distributed, teardown_distributed  # noqa: E402
 from aliprod_plugins.evaluation import reports  # noqa: E402
 from aliprod_plugins.evaluation import LongTailAccuracy, SubmissionWriter  # noqa: E402
 
@@ -154,6 +154,7 @@ def main() -> None:
     set_up_evaluator(runner, args.submission)
     metrics = runner.test()
     report(runner, metrics, args)
+    teardown_distributed()
 
 
 if __name__ == '__main__':

@@ -23,7 +23,7 @@ from mmengine.runner import Runner  # noqa: E402
 from mmpretrain.registry import OPTIM_WRAPPERS  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
-from aliprod_plugins.engine import setup_cpu_distributed  # noqa: E402
+from aliprod_plugins.engine import setup_cpu_distributed, teardown_distributed  # noqa: E402
 from aliprod_plugins.engine.finite_optim_wrapper import AMP_WRAPPER_OF  # noqa: E402
 from aliprod_plugins.engine.resume import ResumeError, apply_resume  # noqa: E402
 
@@ -143,6 +143,7 @@ def main() -> None:
     runner = Runner.from_cfg(cfg)
     resume.log(runner.logger)
     runner.train()
+    teardown_distributed()
 
 
 if __name__ == '__main__':

@@ -3,7 +3,7 @@ from .atomic_checkpoint import save_checkpoint_atomic, write_last_checkpoint
 from .atomic_io import AtomicLocalBackend, atomic_write_bytes, atomic_write_text, fsync_dir
 from .checkpoint import UnsafeCheckpointError, checkpoint_safe_globals, safe_load
 from .checkpoint_hook import AtomicCheckpointHook
-from .dist import setup_cpu_distributed
+from .dist import setup_cpu_distributed, teardown_distributed
 from .finite_optim_wrapper import FiniteAmpOptimWrapper, FiniteOptimWrapper, NonFiniteLossError
 from .preemption import PREEMPTED_EXIT_CODE, Preempted, PreemptionHook
 from .resumable_loop import LoopStateHook, ResumableEpochBasedTrainLoop
@@ -13,7 +13,8 @@ from .sample_rng import SampleKey, sample_rng
 __all__ = ['AtomicCheckpointHook', 'AtomicLocalBackend', 'atomic_write_bytes',
            'atomic_write_text', 'fsync_dir', 'save_checkpoint_atomic', 'write_last_checkpoint',
            'UnsafeCheckpointError', 'checkpoint_safe_globals', 'safe_load',
-           'setup_cpu_distributed', 'PREEMPTED_EXIT_CODE', 'Preempted', 'PreemptionHook',
+           'setup_cpu_distributed', 'teardown_distributed', 'PREEMPTED_EXIT_CODE', 'Preempted',
+           'PreemptionHook',
            'LoopStateHook', 'ResumableEpochBasedTrainLoop', 'get_rng_state', 'preserved_rng',
            'set_rng_state', 'SampleKey', 'sample_rng', 'FiniteOptimWrapper',
            'FiniteAmpOptimWrapper', 'NonFiniteLossError']

@@ -37,3 +37,16 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
     cfg.model_wrapper_cfg = wrapper
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
     return True
+
+
+def teardown_distributed() -> None:
+    """Leave the process group together: wait for every rank, then destroy the group.
+
+    A rank that finishes first and exits with the group still open can abort in gloo's
+    destructor ("terminate called without an active exception", exit -6) while another rank
+    is still writing its last checkpoint or log; torchrun then kills the others. Called by
+    the tools after training or testing; does nothing in a single-process run.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
