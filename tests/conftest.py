@@ -7,7 +7,16 @@ import sys
 
 import pytest
 
-from aliprod_plugins.testing import make_aliproducts_root
+# The suite is a CPU suite (CI has no GPU): its tolerances, bit-exact resume checks and
+# two-process gloo runs assume CPU kernels. On an H200 machine with the GPU visible, 14 tests
+# failed, among them the two-process runs, the bit-exact resume checks and the infer scores
+# compared with the CPU inferencer at 2e-6 (tracebacks not captured). So the suite hides the
+# GPUs from itself and from the tools it spawns, before anything initialises CUDA;
+# ALIPROD_TEST_GPU=1 keeps them visible.
+if os.environ.get('ALIPROD_TEST_GPU') != '1':
+    os.environ['CUDA_VISIBLE_DEVICES'] = ''
+
+from aliprod_plugins.testing import make_aliproducts_root  # noqa: E402
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

@@ -32,7 +32,7 @@ from mmengine.runner.checkpoint import load_state_dict  # noqa: E402
 from mmpretrain.registry import MODELS  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration
-from aliprod_plugins.engine import atomic_write_bytes, safe_load  # noqa: E402
+from aliprod_plugins.engine import atomic_write_bytes, safe_load, shutdown_workers  # noqa: E402
 from aliprod_plugins.evaluation import (build_train_dataset, counts_from_dataset,  # noqa: E402
                                         load_class_counts)
 from aliprod_plugins.evaluation.calibration import (best_index, calibrated_head,  # noqa: E402
@@ -147,6 +147,7 @@ def main() -> None:
     model = build_model(cfg, args.checkpoint, args.device)
     loader = Runner.build_dataloader(cfg.val_dataloader)
     feats, gt = extract_features(model, loader, args.device)
+    shutdown_workers(loader)  # persistent workers: now, not 5 s each at exit (GPU)
     weight, bias = model.head.fc.weight.detach(), model.head.fc.bias
     bias = None if bias is None else bias.detach()
     original = dict(zip(('metrics', 'per_class'), long_tail_metrics(

@@ -29,7 +29,8 @@ from mmengine.runner import Runner  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
 from aliprod_plugins.apis import apply_tta  # noqa: E402
-from aliprod_plugins.engine import setup_cpu_distributed, teardown_distributed  # noqa: E402
+from aliprod_plugins.engine import (setup_cpu_distributed, shutdown_loader_workers,  # noqa: E402
+                                    teardown_distributed)
 from aliprod_plugins.evaluation import reports  # noqa: E402
 from aliprod_plugins.evaluation import LongTailAccuracy, SubmissionWriter  # noqa: E402
 
@@ -152,7 +153,10 @@ def main() -> None:
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     set_up_evaluator(runner, args.submission)
-    metrics = runner.test()
+    try:
+        metrics = runner.test()
+    finally:  # workers stop now, not 5 s each at exit
+        shutdown_loader_workers(runner)
     report(runner, metrics, args)
     teardown_distributed()
 

@@ -23,7 +23,8 @@ from mmengine.runner import Runner  # noqa: E402
 from mmpretrain.registry import OPTIM_WRAPPERS  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
-from aliprod_plugins.engine import setup_cpu_distributed, teardown_distributed  # noqa: E402
+from aliprod_plugins.engine import (setup_cpu_distributed, shutdown_loader_workers,  # noqa: E402
+                                    teardown_distributed)
 from aliprod_plugins.engine.finite_optim_wrapper import AMP_WRAPPER_OF  # noqa: E402
 from aliprod_plugins.engine.resume import ResumeError, apply_resume  # noqa: E402
 
@@ -142,7 +143,10 @@ def main() -> None:
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     resume.log(runner.logger)
-    runner.train()
+    try:
+        runner.train()
+    finally:  # also on preemption (exit 75): workers stop now, not 5 s each at exit
+        shutdown_loader_workers(runner)
     teardown_distributed()
 
 

@@ -32,6 +32,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from aliprod_plugins.engine.atomic_checkpoint import save_checkpoint_atomic
+from aliprod_plugins.engine.loader_workers import shutdown_workers
 
 #: file name, in the work dir, of the model at the end of stage 1
 STAGE1_CHECKPOINT = 'stage1_final.pth'
@@ -175,7 +176,7 @@ class StageSwitchHook(Hook):
         cfg.pop('num_batch_per_epoch', None)
         cfg['sampler'] = copy.deepcopy(self.sampler)
         diff_rank_seed = runner.cfg.get('randomness', {}).get('diff_rank_seed', False)
-        _shutdown_workers(old)
+        shutdown_workers(old)
         with _not_deep_copied(old.dataset):
             new = runner.build_dataloader(cfg, seed=runner.seed, diff_rank_seed=diff_rank_seed)
         sampler = new.sampler
@@ -263,15 +264,6 @@ def _schedulers(param_schedulers) -> Iterator:
 
 def _fmt(values: list) -> str:
     return '/'.join(f'{v:g}' for v in values)
-
-
-def _shutdown_workers(dataloader) -> None:
-    """Stop the persistent workers of a dataloader that will not be iterated again."""
-    iterator = getattr(dataloader, '_iterator', None)
-    if iterator is not None and hasattr(iterator, '_shutdown_workers'):
-        iterator._shutdown_workers()
-    if iterator is not None:
-        dataloader._iterator = None
 
 
 @contextmanager
