@@ -29,4 +29,4 @@ bench: $(STAMP)
 	for b in $(QUICK_BENCH); do $(PY) benchmarks/bench_$$b.py || exit 1; done
 
 clean:
-	rm -rf work_dirs/demo data/digits_lt
+	rm -rf work_dirs/demo data/digits_lt data/glyphs_lt

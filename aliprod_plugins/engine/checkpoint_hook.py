@@ -9,7 +9,10 @@ empty pointer and, with ``max_keep_ckpts=1``, nothing loadable. This subclass ch
   fsync, ``os.replace``, folder fsync) when the output folder is local;
 - ``last_checkpoint`` is replaced atomically after the checkpoint is in place;
 - rotation removes the outdated checkpoint only after both are in place, and the same holds
-  for the previous ``best_*`` checkpoint of ``save_best``.
+  for the previous ``best_*`` checkpoint of ``save_best``;
+- with rotation on (``max_keep_ckpts > 0``) and epoch checkpoints, an epoch checkpoint in
+  place also removes the preemption snapshots (``WORK_DIR/iter_N.pth`` of ``PreemptionHook``)
+  it supersedes: those with N <= its iteration. With ``max_keep_ckpts=-1`` they are kept too.
 
 Everything else (intervals, ``save_last``, ``save_best``, ``filename_tmpl``, resumed
 ``keep_ckpt_ids``) is MMEngine's code. Used by ``configs/_base_/default_runtime.py``::
@@ -17,6 +20,9 @@ Everything else (intervals, ``save_last``, ``save_best``, ``filename_tmpl``, res
     default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook', interval=1,
                                          max_keep_ckpts=3))
 """
+import os
+import os.path as osp
+import re
 from contextlib import contextmanager
 from typing import Iterator, List
 
@@ -26,6 +32,10 @@ from mmengine.hooks import CheckpointHook
 from mmpretrain.registry import HOOKS
 
 from .atomic_checkpoint import ATOMIC_BACKEND_ARGS, write_last_checkpoint
+
+
+#: file names of PreemptionHook's snapshots
+SNAPSHOT = re.compile(r'iter_(\d+)\.pth')
 
 
 @HOOKS.register_module()
@@ -77,6 +87,22 @@ class AtomicCheckpointHook(CheckpointHook):
         if outdated is not None and outdated != step:
             self._remove(self.file_backend.join_path(self.out_dir,
                                                      self.filename_tmpl.format(outdated)))
+        if self.max_keep_ckpts > 0 and self.by_epoch:
+            self._remove_snapshots(runner, runner.iter)
+
+    def _remove_snapshots(self, runner, done_iters: int) -> None:
+        """Remove the preemption snapshots ``iter_N.pth`` (in the work dir) with N <= done_iters.
+
+        Only ever local files: ``save_checkpoint_atomic`` writes them to ``runner.work_dir``.
+        """
+        work_dir = str(runner.work_dir)
+        for name in sorted(os.listdir(work_dir) if osp.isdir(work_dir) else []):
+            match = SNAPSHOT.fullmatch(name)
+            path = osp.join(work_dir, name)
+            if match and int(match.group(1)) <= done_iters and osp.isfile(path):
+                os.remove(path)
+                runner.logger.info(f'AtomicCheckpointHook: removed the preemption snapshot '
+                                   f'{name}, superseded by {osp.basename(self.last_ckpt)}')
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
         """MMEngine's method, with the previous best removed after the new best is saved."""

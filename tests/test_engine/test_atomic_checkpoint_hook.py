@@ -177,3 +177,19 @@ def test_save_best_removes_the_previous_best_only_after_the_new_one_is_saved(
     assert removed == ['best_acc_epoch_1.pth']
     names = sorted(osp.basename(p) for p in glob.glob(osp.join(work_dir, '*.pth')))
     assert names == ['best_acc_epoch_3.pth', 'epoch_3.pth']
+
+
+@pytest.mark.parametrize('max_keep_ckpts', [1, -1])
+def test_epoch_checkpoint_removes_the_preemption_snapshots_it_supersedes(tmp_path,
+                                                                         max_keep_ckpts):
+    # 4 iterations per epoch: epoch_1.pth is the model after iteration 4
+    names = ['iter_3.pth', 'iter_4.pth', 'iter_5.pth', 'iter_4_copy.pth', 'iter_2.pth.tmp']
+    for name in names:
+        (tmp_path / name).write_bytes(b'snapshot')
+    toy_runner(str(tmp_path), max_epochs=1, max_keep_ckpts=max_keep_ckpts).train()
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith('iter_'))
+    if max_keep_ckpts > 0:  # rotating: the superseded snapshots go, later and other files stay
+        assert left == ['iter_2.pth.tmp', 'iter_4_copy.pth', 'iter_5.pth']
+    else:  # keeping every checkpoint: every snapshot too
+        assert left == sorted(names)
+    assert _pointer(str(tmp_path)) == osp.join(str(tmp_path), 'epoch_1.pth')

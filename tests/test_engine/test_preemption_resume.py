@@ -101,6 +101,9 @@ def test_sigterm_mid_epoch_saves_that_iteration_exits_75_and_resumes_bit_exactly
         [('2', str(i)) for i in range(1, ITERS + 1)]
     assert train_lines(log) == expected  # the rest of epoch 1, then epoch 2 (stage 2)
     assert_bit_identical(weights(tmp_path), reference)
+    # epoch_1.pth supersedes the snapshot: rotation removed it
+    assert not osp.exists(path)
+    assert f'removed the preemption snapshot iter_{stopped}.pth, superseded by epoch_1.pth' in log
     # the stage-1 model, saved before the switch epoch's first batch, resumes from that batch
     kept = safe_load(osp.join(str(tmp_path), 'stage1_final.pth'), map_location='cpu')['meta']
     assert (kept['epoch'], kept['iter'], kept['inner_iter']) == (1, ITERS, 0)
