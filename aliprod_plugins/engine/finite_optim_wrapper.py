@@ -47,7 +47,20 @@ class NonFiniteLossError(RuntimeError):
 
 
 class FiniteStepMixin:
-    """Bookkeeping shared by the two wrappers: loss checks, counters, the stop rule."""
+    """Bookkeeping shared by the two wrappers: loss checks, counters, the stop rule.
+
+    Comes first in the wrappers' bases: its ``__init__`` and ``backward`` wrap the
+    ``OptimWrapper`` / ``AmpOptimWrapper`` ones.
+    """
+
+    def __init__(self, max_consecutive_nonfinite: int = 20, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._init_finite(max_consecutive_nonfinite)
+
+    def backward(self, loss: torch.Tensor, **kwargs) -> None:
+        """Note whether ``loss`` is finite, then back-propagate (scaled, under AMP)."""
+        self._record_loss(loss)
+        super().backward(loss, **kwargs)
 
     def _init_finite(self, max_consecutive_nonfinite: int) -> None:
         if (isinstance(max_consecutive_nonfinite, bool)
@@ -163,15 +176,6 @@ class FiniteOptimWrapper(FiniteStepMixin, OptimWrapper):
             ``accumulative_counts``, ``clip_grad``).
     """
 
-    def __init__(self, max_consecutive_nonfinite: int = 20, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._init_finite(max_consecutive_nonfinite)
-
-    def backward(self, loss: torch.Tensor, **kwargs) -> None:
-        """Back-propagate and note whether ``loss`` is finite."""
-        self._record_loss(loss)
-        super().backward(loss, **kwargs)
-
     def step(self, **kwargs) -> None:
         """Step (clipping first, as configured) only if loss and gradient norm are finite."""
         loss_bad, grad_bad, norm = self._nonfinite_flags(check_grads=True)
@@ -196,15 +200,6 @@ class FiniteAmpOptimWrapper(FiniteStepMixin, AmpOptimWrapper):
         **kwargs: :class:`mmengine.optim.AmpOptimWrapper`'s arguments (``loss_scale``,
             ``dtype``, ``optimizer``, ...).
     """
-
-    def __init__(self, max_consecutive_nonfinite: int = 20, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._init_finite(max_consecutive_nonfinite)
-
-    def backward(self, loss: torch.Tensor, **kwargs) -> None:
-        """Back-propagate the scaled loss and note whether ``loss`` is finite."""
-        self._record_loss(loss)
-        super().backward(loss, **kwargs)
 
     def step(self, **kwargs) -> None:
         """Skip on a non-finite loss; otherwise let the scaler step and count its overflows."""
