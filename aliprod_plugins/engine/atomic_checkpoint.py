@@ -13,6 +13,7 @@ from typing import Optional
 from mmengine.dist import is_main_process
 
 from .atomic_io import atomic_write_text
+from .resumable_loop import rng_states_for_checkpoint
 
 #: ``backend_args`` that make MMEngine's ``save_checkpoint`` write through
 #: :class:`~aliprod_plugins.engine.atomic_io.AtomicLocalBackend`.
@@ -73,14 +74,15 @@ def save_checkpoint_atomic(runner,
     path = osp.join(runner.work_dir, filename)
     if update_last:
         runner.message_hub.update_info('last_ckpt', path)
-    runner.save_checkpoint(
-        runner.work_dir,
-        filename,
-        save_optimizer=save_optimizer,
-        save_param_scheduler=save_param_scheduler,
-        meta=dict(meta or {}),
-        by_epoch=by_epoch,
-        backend_args=dict(ATOMIC_BACKEND_ARGS))
+    with rng_states_for_checkpoint(runner):  # every rank's RNG state (a collective)
+        runner.save_checkpoint(
+            runner.work_dir,
+            filename,
+            save_optimizer=save_optimizer,
+            save_param_scheduler=save_param_scheduler,
+            meta=dict(meta or {}),
+            by_epoch=by_epoch,
+            backend_args=dict(ATOMIC_BACKEND_ARGS))
     if update_last:
         write_last_checkpoint(runner.work_dir, path)
     return path

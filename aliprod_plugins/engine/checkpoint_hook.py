@@ -10,6 +10,8 @@ empty pointer and, with ``max_keep_ckpts=1``, nothing loadable. This subclass ch
 - ``last_checkpoint`` is replaced atomically after the checkpoint is in place;
 - rotation removes the outdated checkpoint only after both are in place, and the same holds
   for the previous ``best_*`` checkpoint of ``save_best``;
+- every rank's RNG state is gathered for the checkpoint (``Runner.save_checkpoint`` runs on
+  rank 0 only);
 - with rotation on (``max_keep_ckpts > 0``) and epoch checkpoints, an epoch checkpoint in
   place also removes the preemption snapshots (``WORK_DIR/iter_N.pth`` of ``PreemptionHook``)
   it supersedes: those with N <= its iteration. With ``max_keep_ckpts=-1`` they are kept too.
@@ -32,6 +34,7 @@ from mmengine.hooks import CheckpointHook
 from mmpretrain.registry import HOOKS
 
 from .atomic_checkpoint import ATOMIC_BACKEND_ARGS, write_last_checkpoint
+from .resumable_loop import rng_states_for_checkpoint
 
 
 #: file names of PreemptionHook's snapshots
@@ -71,16 +74,17 @@ class AtomicCheckpointHook(CheckpointHook):
         ckpt_filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        runner.save_checkpoint(
-            self.out_dir,
-            ckpt_filename,
-            self.file_client_args,
-            save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler,
-            meta=meta,
-            by_epoch=self.by_epoch,
-            backend_args=self.backend_args,
-            **self.args)
+        with rng_states_for_checkpoint(runner):  # every rank's RNG state (a collective)
+            runner.save_checkpoint(
+                self.out_dir,
+                ckpt_filename,
+                self.file_client_args,
+                save_optimizer=self.save_optimizer,
+                save_param_scheduler=self.save_param_scheduler,
+                meta=meta,
+                by_epoch=self.by_epoch,
+                backend_args=self.backend_args,
+                **self.args)
         if not is_main_process():
             return
         write_last_checkpoint(runner.work_dir, self.last_ckpt)
@@ -106,7 +110,7 @@ class AtomicCheckpointHook(CheckpointHook):
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
         """MMEngine's method, with the previous best removed after the new best is saved."""
-        with self._deferred_removal() as removed:
+        with self._deferred_removal() as removed, rng_states_for_checkpoint(runner):
             super()._save_best_checkpoint(runner, metrics)
         if is_main_process():
             kept = {str(p) for p in self._best_paths()}

@@ -5,10 +5,16 @@ time before they kill a job; torchrun forwards SIGTERM to every rank. The handle
 here only record the signal. After each training iteration all ranks agree (an ``all_reduce``
 of the flag, so they stop at the same iteration even when only some were signalled), rank 0
 saves ``iter_{N}.pth`` through ``save_checkpoint_atomic`` (temporary file, fsync,
-``os.replace``; ``last_checkpoint`` points at it) and every process exits with
-:data:`PREEMPTED_EXIT_CODE` (75, ``EX_TEMPFAIL``: "try again"). A second signal during the save
-is only counted, so it cannot cut the save short. ``--resume`` then continues at iteration
-N + 1, in the middle of the epoch (``ResumableEpochBasedTrainLoop``).
+``os.replace``; ``last_checkpoint`` points at it), the previous handlers are put back, the
+runner's ``after_run`` hooks run (loggers and visualizer backends closed) and every process
+exits with :data:`PREEMPTED_EXIT_CODE` (75, ``EX_TEMPFAIL``: "try again"). A second signal
+during the save is only counted, so it cannot cut the save short. ``--resume`` then continues
+at iteration N + 1, in the middle of the epoch (``ResumableEpochBasedTrainLoop``).
+
+Slurm's cancel and preemption, systemd and Kubernetes signal every process of the job, the
+DataLoader workers too: the train and val loaders' workers leave these signals to the main
+process (:func:`~aliprod_plugins.engine.loader_workers.leave_signals_to_main`), so a signal
+to the whole process group preempts exactly as one to the main process does.
 """
 import signal
 import threading
@@ -20,6 +26,7 @@ from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
 from .atomic_checkpoint import save_checkpoint_atomic
+from .loader_workers import leave_signals_to_main
 
 #: Exit status of a run stopped by a preemption signal after saving its checkpoint.
 PREEMPTED_EXIT_CODE = 75
@@ -60,7 +67,11 @@ class PreemptionHook(Hook):
         self._previous: Dict[int, object] = {}
 
     def before_train(self, runner) -> None:
-        """Install the handlers (main thread only; they just record the signal)."""
+        """Install the handlers (main thread only; they just record the signal).
+
+        The train and val DataLoaders' workers, not started yet, are set to leave the signals
+        to this process.
+        """
         if threading.current_thread() is not threading.main_thread():
             runner.logger.warning('PreemptionHook: not in the main thread, so signals cannot '
                                   'be handled; preemption saves are off')
@@ -68,6 +79,10 @@ class PreemptionHook(Hook):
         for name in self.signals:
             signum = getattr(signal, name)
             self._previous[signum] = signal.signal(signum, self._handle)
+        val_loop = runner.val_loop
+        for loader in (runner.train_dataloader, getattr(val_loop, 'dataloader', None)):
+            if loader is not None:
+                leave_signals_to_main(loader, self.signals)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         """If any rank was signalled: save this iteration (rank 0), then exit on every rank."""
@@ -89,13 +104,27 @@ class PreemptionHook(Hook):
         runner.logger.warning(
             f'Preempted: saved {path}{extra}; exiting with code {PREEMPTED_EXIT_CODE}. '
             f'Continue with `--resume`.')
-        raise Preempted()
+        self._exit(runner)
 
     def after_train(self, runner) -> None:
         """Put the previous handlers back."""
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         self._previous.clear()
+
+    def _exit(self, runner) -> None:
+        """Leave the run as ``Runner.train`` would after training: handlers back, ``after_run``.
+
+        ``after_train`` hooks do not run (training did not finish: no final publishing); a
+        failing ``after_run`` hook is logged and does not change the exit status.
+        """
+        self.after_train(runner)
+        try:
+            runner.call_hook('after_run')
+        except Exception as err:  # the checkpoint is saved: still exit "preempted"
+            runner.logger.error(f'Preempted: an after_run hook failed ({type(err).__name__}: '
+                                f'{err}); exiting with code {PREEMPTED_EXIT_CODE} anyway')
+        raise Preempted()
 
     def _handle(self, signum: int, frame) -> None:
         # only record: a signal handler must not log (locks) nor raise into the save

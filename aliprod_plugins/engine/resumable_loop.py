@@ -8,12 +8,16 @@ either repeats or loses that epoch's first part. This loop, set in the schedules
 
 keeps ``by_epoch`` semantics (``val_begin``, ``val_interval``, ``dynamic_intervals``) and adds:
 
-- every checkpoint records how many batches of the current epoch were done (``meta
-  ['inner_iter']``) and the process's RNG states (``checkpoint['rng_state']``), through
+- every checkpoint records whether it was taken inside the batch loop (``meta['mid_epoch']``,
+  an explicit flag: a checkpoint saved at an epoch end, or again from validation by
+  ``save_best``, resumes at the next epoch's first batch), how many batches of the epoch were
+  done (``meta['inner_iter']``) and every rank's RNG states (``checkpoint['rng_state']``,
+  gathered by :func:`rng_states_for_checkpoint` around each save), through
   :class:`LoopStateHook`;
 - ``--resume`` starts the epoch at the next batch: our samplers skip the consumed indices
   (``set_start``) without loading an image, other samplers get their batches drawn and dropped;
-- the RNG states are restored at the boundary where they were captured, and validation and
+- each rank's RNG states are restored at the boundary where they were captured (a checkpoint
+  from another number of ranks resumes with fresh states and a warning), and validation and
   DataLoader iterator creation run under :func:`preserved_rng`, so neither moves the training
   stream;
 - the samplers yield :class:`SampleKey` indices, so each sample is augmented from (seed, epoch,
@@ -21,15 +25,17 @@ keeps ``by_epoch`` semantics (``val_begin``, ``val_interval``, ``dynamic_interva
 
 The loop registers :class:`LoopStateHook` and :class:`PreemptionHook` when the config does not.
 """
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+from contextlib import contextmanager
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
-from mmengine.dist import get_world_size
+from mmengine.dist import get_rank, get_world_size
 from mmengine.hooks import Hook
 from mmengine.runner import EpochBasedTrainLoop
 from mmpretrain.registry import HOOKS, LOOPS
 from torch.utils.data import DataLoader
 
-from .rng_state import get_rng_state, preserved_rng, set_rng_state
+from .rng_state import (gather_rng_states, get_rng_state, pack_rank_states, preserved_rng,
+                        rank_rng_state, set_rng_state)
 
 
 @LOOPS.register_module()
@@ -59,37 +65,55 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         self._resume_inner_iter = 0  # batches of the resumed epoch already done
         self._pending_rng: Optional[dict] = None  # restored at the captured boundary
         self._frozen_rng: Optional[dict] = None  # what a checkpoint saved now must record
+        self._gathered_rng: Optional[list] = None  # every rank's, for the save in progress
+        self._in_batches = False  # inside run_epoch's batch loop: a checkpoint is mid-epoch
         names = {type(hook).__name__ for hook in runner.hooks}
         for name in ('LoopStateHook', 'PreemptionHook'):
             if name not in names:
                 runner.register_hook(dict(type=name))
 
     # what LoopStateHook saves and loads
-    def checkpoint_state(self, meta: dict) -> Tuple[int, dict]:
-        """Batches done in the epoch that ``meta['epoch']`` names, and the RNG states."""
-        if meta.get('epoch') == self._epoch:  # saved inside an epoch (by_epoch=False)
-            inner = int(meta['iter']) - self._epoch_begin_iter
-        else:  # saved at an epoch end: the next epoch starts from its first batch
-            inner = 0
-        rng = self._frozen_rng if self._frozen_rng is not None else get_rng_state()
-        return inner, rng
+    def gather_rng(self) -> None:
+        """Collect every rank's RNG state for the checkpoint about to be saved (collective)."""
+        own = self._frozen_rng if self._frozen_rng is not None else get_rng_state()
+        self._gathered_rng = gather_rng_states(own)
 
-    def load_checkpoint_state(self, inner_iter: int, rng_state: Optional[dict]) -> None:
-        """Resume ``inner_iter`` batches into the epoch, and restore ``rng_state`` there."""
+    def checkpoint_state(self, meta: dict) -> Tuple[int, bool, dict]:
+        """Batches done in the epoch ``meta['epoch']`` names, whether that is mid-epoch, RNG.
+
+        Returns:
+            tuple: ``(inner_iter, mid_epoch, rng_state)``. ``mid_epoch`` is True only for a
+            checkpoint taken inside the batch loop (an iteration checkpoint, a preemption);
+            one taken at an epoch boundary (``after_train_epoch``, validation's ``save_best``,
+            ``before_train_epoch``) resumes at the first batch of the epoch it names.
+        """
+        inner = int(meta['iter']) - self._epoch_begin_iter if self._in_batches else 0
+        if self._gathered_rng is not None:
+            rng = pack_rank_states(self._gathered_rng)
+        else:  # saved by a path that did not gather: only this rank's state is known
+            own = self._frozen_rng if self._frozen_rng is not None else get_rng_state()
+            rng = pack_rank_states([own] + [None] * (get_world_size() - 1))
+        return inner, self._in_batches, rng
+
+    def load_checkpoint_state(self, inner_iter: int, mid_epoch: Optional[bool],
+                              rng_state: Optional[dict]) -> None:
+        """Resume ``inner_iter`` batches into the epoch, and restore this rank's RNG state there.
+
+        Args:
+            inner_iter (int): ``meta['inner_iter']``.
+            mid_epoch (bool, optional): ``meta['mid_epoch']``; None for checkpoints written
+                before the flag existed (their ``inner_iter`` is taken as it is).
+            rng_state (dict, optional): ``checkpoint['rng_state']``.
+        """
         if isinstance(inner_iter, bool) or not isinstance(inner_iter, int) or inner_iter < 0:
             raise ValueError(f'meta["inner_iter"] must be a non-negative int, got '
                              f'{inner_iter!r}')
-        self._resume_inner_iter = inner_iter
-        self._pending_rng = rng_state
-        if rng_state is None:
-            self.runner.logger.warning(
-                'the resumed checkpoint has no RNG state (saved without '
-                'ResumableEpochBasedTrainLoop): training continues, but not bit-exactly')
-        elif get_world_size() > 1 and self.runner.cfg.get('randomness', {}).get(
-                'diff_rank_seed', False):
-            self.runner.logger.warning(
-                'randomness.diff_rank_seed=True: every rank restores rank 0\'s RNG state, '
-                'so this resume is not bit-exact')
+        if mid_epoch is not None and not isinstance(mid_epoch, bool):
+            raise ValueError(f'meta["mid_epoch"] must be a bool, got {mid_epoch!r}')
+        self._resume_inner_iter = inner_iter if mid_epoch in (True, None) else 0
+        self._pending_rng, why = rank_rng_state(rng_state, get_rank(), get_world_size())
+        if why is not None:
+            self.runner.logger.warning(f'{why}: training continues, but not bit-exactly')
 
     def run(self):
         """Train epochs; validation runs without moving the training RNG stream."""
@@ -125,9 +149,13 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         self._epoch_begin_iter = self._iter - skip
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
-        for idx, data_batch in self._batches(skip):
-            self._restore_rng()  # captured after batch `skip - 1`: restore before batch `skip`
-            self.run_iter(idx, data_batch)
+        self._in_batches = True
+        try:
+            for idx, data_batch in self._batches(skip):
+                self._restore_rng()  # captured after batch `skip - 1`: restore before `skip`
+                self.run_iter(idx, data_batch)
+        finally:
+            self._in_batches = False
         self._restore_rng()  # resumed after the epoch's last batch
         sampler = _sampler_of(self.dataloader)
         if getattr(sampler, 'start', 0):  # the next epoch starts at its beginning
@@ -161,6 +189,26 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         return enumerate(batches, start=skip)
 
 
+@contextmanager
+def rng_states_for_checkpoint(runner) -> Iterator[None]:
+    """Around a ``runner.save_checkpoint`` call made on every rank: gather the ranks' RNG states.
+
+    ``Runner.save_checkpoint`` runs on rank 0 only, so the other ranks' states are collected
+    here, where every rank still takes part (``AtomicCheckpointHook``, ``save_best``,
+    :func:`~aliprod_plugins.engine.save_checkpoint_atomic`). Does nothing unless the train
+    loop is :class:`ResumableEpochBasedTrainLoop`.
+    """
+    loop = runner.train_loop
+    if not isinstance(loop, ResumableEpochBasedTrainLoop):
+        yield
+        return
+    loop.gather_rng()
+    try:
+        yield
+    finally:
+        loop._gathered_rng = None
+
+
 def _sampler_of(loader: DataLoader):
     batch_sampler = getattr(loader, 'batch_sampler', None)
     return getattr(batch_sampler, 'sampler', None) or getattr(loader, 'sampler', None)
@@ -170,7 +218,8 @@ def _sampler_of(loader: DataLoader):
 class LoopStateHook(Hook):
     """Save and restore :class:`ResumableEpochBasedTrainLoop`'s position and RNG states.
 
-    Writes ``meta['inner_iter']`` and ``checkpoint['rng_state']`` into every checkpoint; on
+    Writes ``meta['inner_iter']``, ``meta['mid_epoch']`` and ``checkpoint['rng_state']`` into
+    every checkpoint; on
     ``--resume`` (not on ``load_from``) hands them back to the loop. Registered by the loop.
     """
 
@@ -182,7 +231,8 @@ class LoopStateHook(Hook):
         if not isinstance(loop, ResumableEpochBasedTrainLoop):
             return
         meta = checkpoint.setdefault('meta', {})
-        meta['inner_iter'], checkpoint['rng_state'] = loop.checkpoint_state(meta)
+        meta['inner_iter'], meta['mid_epoch'], checkpoint['rng_state'] = \
+            loop.checkpoint_state(meta)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         """On resume, tell the loop where in the epoch to start and what RNG state to use."""
@@ -190,4 +240,5 @@ class LoopStateHook(Hook):
         if not runner._resume or not isinstance(loop, ResumableEpochBasedTrainLoop):
             return
         meta = checkpoint.get('meta', {})
-        loop.load_checkpoint_state(meta.get('inner_iter', 0), checkpoint.get('rng_state'))
+        loop.load_checkpoint_state(meta.get('inner_iter', 0), meta.get('mid_epoch'),
+                                   checkpoint.get('rng_state'))

@@ -7,13 +7,16 @@ prints "Auto resumed from the latest checkpoint None." and starts from scratch).
 - ``--resume`` (auto): the checkpoint ``last_checkpoint`` names is verified (it exists, loads
   with ``weights_only=True`` and the allowlist of :mod:`aliprod_plugins.engine.checkpoint`, and
   holds what ``Runner.resume`` needs). When it does not, a warning names it and the reason, and
-  the newest checkpoint of the work dir that does is taken instead: "newest" is the largest
-  ``meta['iter']`` (then ``meta['epoch']``, then having the optimizer state, then modification
-  time), so epoch-named, iteration-named (preemption), ``best_*`` and ``stage1_final.pth``
-  checkpoints compete fairly. With no checkpoint at all, the run says so and starts fresh (from
-  ``load_from`` if the config has one).
+  the newest checkpoint of the work dir that does is taken instead: among the checkpoints that
+  hold the optimizer and scheduler states, the largest ``meta['iter']`` (then ``meta
+  ['epoch']``, then modification time), so epoch-named, iteration-named (preemption) and
+  ``stage1_final.pth`` checkpoints compete fairly. A weights-only checkpoint (``save_best``'s
+  ``best_*.pth``) is taken only when no other loads, with a warning that the optimizer and the
+  LR schedule restart. Every file that fails its check is skipped with its path and the
+  reason. With no checkpoint at all, the run says so and starts fresh (from ``load_from`` if
+  the config has one).
 - ``--resume PATH``: a bad file stops the run with :class:`ResumeError` naming the file and
-  what is wrong.
+  what is wrong; one without optimizer or scheduler state is resumed with a warning.
 
 Unfinished temporary files of an interrupted atomic save (``.NAME.*.tmp``) are removed.
 
@@ -30,7 +33,7 @@ from typing import List, Optional, Tuple
 from mmengine.logging import MMLogger
 
 from .atomic_checkpoint import LAST_CHECKPOINT
-from .resume_check import ResumeError, check_checkpoint, inspect_checkpoint
+from .resume_check import ResumeError, inspect_checkpoint
 
 
 @dataclass
@@ -80,10 +83,11 @@ def resolve_resume(work_dir: str, resume: Optional[str]) -> ResumePlan:
     if resume is None:
         return plan
     if resume != 'auto':
-        meta = check_checkpoint(resume)
+        meta, missing = inspect_checkpoint(resume)
         plan.path = resume
         plan.notes.append((logging.INFO, f'Resuming from {resume} (epoch {meta["epoch"]}, '
                                          f'iter {meta["iter"]}).'))
+        _warn_missing(plan, resume, missing)
         return plan
 
     _remove_unfinished_saves(work_dir, plan)
@@ -94,7 +98,7 @@ def resolve_resume(work_dir: str, resume: Optional[str]) -> ResumePlan:
         if not osp.exists(path) and osp.exists(osp.join(work_dir, osp.basename(path))):
             path = osp.join(work_dir, osp.basename(path))  # the work dir was moved or copied
         try:
-            meta = check_checkpoint(path)
+            meta, missing = inspect_checkpoint(path)
         except ResumeError as err:
             rejected.add(osp.realpath(path))
             plan.notes.append((logging.WARNING, f'{osp.join(work_dir, LAST_CHECKPOINT)} names '
@@ -106,13 +110,14 @@ def resolve_resume(work_dir: str, resume: Optional[str]) -> ResumePlan:
             plan.notes.append((logging.INFO, f'Auto-resuming from {path}, named by '
                                              f'{LAST_CHECKPOINT} (epoch {meta["epoch"]}, '
                                              f'iter {meta["iter"]}).'))
+            _warn_missing(plan, path, missing)
             return plan
     elif named == '':
         plan.notes.append((logging.WARNING, f'{osp.join(work_dir, LAST_CHECKPOINT)} is empty; '
                                             'looking for the newest checkpoint in '
                                             f'{work_dir} that loads.'))
 
-    path, meta, skipped = newest_resumable(work_dir, exclude=rejected)
+    path, meta, missing, skipped = newest_resumable(work_dir, exclude=rejected)
     for bad, reason in skipped:
         plan.notes.append((logging.WARNING, f'Skipping {bad}: {reason}'))
     if path is not None:
@@ -120,6 +125,7 @@ def resolve_resume(work_dir: str, resume: Optional[str]) -> ResumePlan:
         plan.notes.append((logging.WARNING if named is not None else logging.INFO,
                            f'Auto-resuming from {path}, the newest checkpoint in {work_dir} '
                            f'that loads (epoch {meta["epoch"]}, iter {meta["iter"]}).'))
+        _warn_missing(plan, path, missing, f'no checkpoint in {work_dir} with them loads')
     else:
         plan.notes.append((logging.WARNING if named or skipped else logging.INFO,
                            f'--resume: no checkpoint to resume from in {work_dir}; '
@@ -127,33 +133,50 @@ def resolve_resume(work_dir: str, resume: Optional[str]) -> ResumePlan:
     return plan
 
 
-def newest_resumable(work_dir: str, exclude=()) -> Tuple[Optional[str], Optional[dict], list]:
+def newest_resumable(work_dir: str, exclude=()) -> Tuple[Optional[str], Optional[dict],
+                                                         List[str], list]:
     """Find the newest checkpoint of ``work_dir`` that can be resumed from.
+
+    Checkpoints with the optimizer and scheduler states come first; a weights-only one
+    (``best_*.pth``) is chosen only when none of those loads.
 
     Args:
         work_dir (str): Folder whose ``*.pth`` files are candidates.
         exclude (set): Real paths already known to be bad. Defaults to ().
 
     Returns:
-        tuple: ``(path, meta, skipped)``: the chosen path and its meta (None, None if there is
-        none) and ``(path, reason)`` for every candidate that failed.
+        tuple: ``(path, meta, missing, skipped)``: the chosen path, its meta and the training
+        states it lacks (None, None, [] if there is none) and ``(path, reason)`` for every
+        candidate that failed its check.
     """
     found, skipped = [], []
     for path in sorted(glob.glob(osp.join(glob.escape(work_dir), '*.pth'))):
         if osp.realpath(path) in exclude:
             continue
         try:
-            meta, has_optimizer = inspect_checkpoint(path)
-        except ResumeError as err:
+            meta, missing = inspect_checkpoint(path)
+            mtime = osp.getmtime(path)
+        except (ResumeError, OSError) as err:  # OSError: removed while we look
             skipped.append((path, str(err)))
             continue
-        # on a tie (a best_*.pth of the same epoch) the one with the optimizer state wins
-        found.append(((meta['iter'], meta['epoch'], has_optimizer, osp.getmtime(path)), path,
-                      meta))
+        found.append(((not missing, meta['iter'], meta['epoch'], mtime), path, meta, missing))
     if not found:
-        return None, None, skipped
-    _, path, meta = max(found, key=lambda item: item[0])
-    return path, meta, skipped
+        return None, None, [], skipped
+    _, path, meta, missing = max(found, key=lambda item: item[0])
+    return path, meta, missing, skipped
+
+
+def _warn_missing(plan: ResumePlan, path: str, missing: List[str], why: str = '') -> None:
+    """Warn that resuming from ``path`` restarts the training states it lacks."""
+    if not missing:
+        return
+    restart = {'optimizer': 'the optimizer state (momentum, ...)',
+               'param_schedulers': 'the LR / parameter schedules'}
+    plan.notes.append((logging.WARNING, f'{path} holds no {" and no ".join(missing)} state '
+                                        '(a weights-only checkpoint, such as save_best\'s '
+                                        f'best_*.pth){", and " + why if why else ""}: '
+                                        f'{" and ".join(restart[m] for m in missing)} restart '
+                                        'from the beginning.'))
 
 
 def _remove_unfinished_saves(work_dir: str, plan: ResumePlan) -> None:

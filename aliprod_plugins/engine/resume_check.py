@@ -5,11 +5,12 @@ A check loads the checkpoint memory-mapped with ``weights_only=True`` and the al
 mapped, not copied: milliseconds for a 1 GB checkpoint); a file that does not load that way is
 loaded again through :func:`~aliprod_plugins.engine.checkpoint.safe_load` for its error. It
 then checks for what ``Runner.resume`` reads (``meta`` with ``epoch`` / ``iter``,
-``state_dict``, ``message_hub``).
+``state_dict``, ``message_hub``) and tells which training states it lacks (a ``best_*.pth`` of
+``save_best`` has no optimizer nor scheduler state). Whatever goes wrong while checking a file
+(a 3-byte file, a truncated or foreign one) becomes a :class:`ResumeError` naming the file.
 """
 import os.path as osp
-import pickle
-from typing import Tuple
+from typing import List, Tuple
 
 import torch
 
@@ -17,6 +18,8 @@ from .checkpoint import UnsafeCheckpointError, checkpoint_safe_globals, safe_loa
 
 #: keys ``Runner.resume`` reads from a checkpoint
 RESUME_KEYS = ('meta', 'state_dict', 'message_hub')
+#: training states without which a resumed run restarts its optimizer / LR schedule
+TRAINING_STATES = ('optimizer', 'param_schedulers')
 
 
 class ResumeError(RuntimeError):
@@ -39,12 +42,27 @@ def check_checkpoint(path: str) -> dict:
     return inspect_checkpoint(path)[0]
 
 
-def inspect_checkpoint(path: str) -> Tuple[dict, bool]:
-    """:func:`check_checkpoint`, also telling whether the optimizer state is saved.
+def inspect_checkpoint(path: str) -> Tuple[dict, List[str]]:
+    """:func:`check_checkpoint`, also telling which training states the checkpoint lacks.
 
     Returns:
-        tuple: ``(meta, has_optimizer)``.
+        tuple: ``(meta, missing)``: ``missing`` lists the :data:`TRAINING_STATES` it does not
+        hold (empty for a complete training checkpoint).
+
+    Raises:
+        ResumeError: As :func:`check_checkpoint`; any other exception while checking is turned
+            into one, with the file and the error.
     """
+    try:
+        return _inspect(path)
+    except ResumeError:
+        raise
+    except Exception as err:  # a junk or foreign file can fail anywhere in torch's loaders
+        raise ResumeError(f'checkpoint {path!r} could not be read as a checkpoint: '
+                          f'{type(err).__name__}: {_first_sentence(err)}') from None
+
+
+def _inspect(path: str) -> Tuple[dict, List[str]]:
     if not osp.exists(path):
         raise ResumeError(f'checkpoint {path!r} does not exist')
     if not osp.isfile(path):
@@ -66,7 +84,7 @@ def inspect_checkpoint(path: str) -> Tuple[dict, bool]:
             f'checkpoint {path!r} cannot be resumed from: it lacks {", ".join(missing)} '
             f'(it holds {", ".join(map(str, checkpoint)) or "nothing"}). To start a new run '
             f'from its weights use --cfg-options load_from={path} without --resume')
-    return meta, 'optimizer' in checkpoint
+    return meta, [key for key in TRAINING_STATES if key not in checkpoint]
 
 
 def _load(path: str, size: int):
@@ -79,7 +97,7 @@ def _load(path: str, size: int):
         return safe_load(path, map_location='cpu')
     except UnsafeCheckpointError as err:
         raise ResumeError(str(err)) from None
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as err:
+    except Exception as err:  # IndexError, KeyError, ... from the unpickler on junk bytes
         raise ResumeError(f'checkpoint {path!r} ({size} bytes) does not load, it is truncated '
                           f'or corrupt: {type(err).__name__}: {_first_sentence(err)}') from None
 

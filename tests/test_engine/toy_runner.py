@@ -48,10 +48,12 @@ class ToyDataset(Dataset):
 def toy_runner(work_dir: str, max_epochs: int = 3, max_keep_ckpts: int = 1,
                custom_hooks: Optional[list] = None, optim_wrapper: Optional[dict] = None,
                checkpoint: Optional[dict] = None, name: str = 'toy',
-               metric=None) -> Runner:
+               metric=None, train_cfg: Optional[dict] = None, **runner_args) -> Runner:
     """Build a Runner that trains ``ToyModel`` 4 iterations per epoch and checkpoints every epoch.
 
-    With ``metric`` (a ``BaseMetric``) it validates after every epoch.
+    With ``metric`` (a ``BaseMetric``) it validates after every epoch. ``train_cfg`` is merged
+    into the default one; ``runner_args`` (``resume``, ``load_from``, ``randomness``, ...) go
+    to the Runner.
     """
     val = dict()
     if metric is not None:
@@ -62,6 +64,9 @@ def toy_runner(work_dir: str, max_epochs: int = 3, max_keep_ckpts: int = 1,
     optim_wrapper = optim_wrapper or dict(type='FiniteOptimWrapper')
     optim_wrapper.setdefault('optimizer', dict(type='SGD', lr=0.05, momentum=0.9))
     ckpt.update(checkpoint or {})
+    loop = dict(max_epochs=max_epochs, **(train_cfg or {}))
+    if 'type' not in loop:  # MMEngine's EpochBasedTrainLoop
+        loop['by_epoch'] = True
     return Runner(
         model=ToyModel(),
         work_dir=work_dir,
@@ -69,11 +74,12 @@ def toy_runner(work_dir: str, max_epochs: int = 3, max_keep_ckpts: int = 1,
                               sampler=dict(type='DefaultSampler', shuffle=False)),
         optim_wrapper=optim_wrapper,
         param_scheduler=dict(type='MultiStepLR', milestones=[2], by_epoch=True),
-        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
+        train_cfg=loop,
         default_hooks=dict(checkpoint=ckpt, logger=dict(type='LoggerHook', interval=1)),
         custom_hooks=custom_hooks,
         default_scope='mmpretrain',
         experiment_name=f'{name}_{osp.basename(work_dir)}',
         log_level='WARNING',
         **val,
+        **runner_args,
     )
