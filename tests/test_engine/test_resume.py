@@ -81,6 +81,32 @@ def test_newest_means_most_trained_whatever_the_name_or_modification_time(work_d
     assert junk in warned
 
 
+def test_a_junk_file_anywhere_is_skipped_with_its_path_and_reason(work_dir):
+    junk = osp.join(work_dir, 'epoch_4.pth')  # 3 bytes: the unpickler fails with IndexError
+    with open(junk, 'wb') as f:
+        f.write(b'abc')
+    _point(work_dir, junk)
+    plan = resolve_resume(work_dir, 'auto')
+    assert plan.path == osp.join(work_dir, 'epoch_3.pth')
+    warned = _warnings(plan)
+    assert f'names {junk}, which cannot be resumed from' in warned
+    assert '(3 bytes) does not load' in warned and 'IndexError' in warned
+    os.remove(osp.join(work_dir, 'last_checkpoint'))  # as a candidate of the fallback
+    plan = resolve_resume(work_dir, 'auto')
+    assert plan.path == osp.join(work_dir, 'epoch_3.pth')
+    assert f'Skipping {junk}: checkpoint {junk!r} (3 bytes) does not load' in _warnings(plan)
+
+
+def test_a_config_with_resume_true_and_load_from_resumes_that_checkpoint(work_dir):
+    # not the newest of the work dir (epoch_3.pth, named by last_checkpoint)
+    path = osp.join(work_dir, 'epoch_1.pth')
+    cfg = Config(dict(work_dir=work_dir, resume=True, load_from=path))
+    plan = apply_resume(cfg, None)
+    assert plan.path == path and cfg.resume is True and cfg.load_from == path
+    cfg = Config(dict(work_dir=work_dir, resume=True, load_from=None))  # resume=True alone
+    assert apply_resume(cfg, None).path == osp.join(work_dir, 'epoch_3.pth')
+
+
 def test_on_a_tie_the_checkpoint_with_the_optimizer_state_wins(work_dir):
     ckpt = safe_load(osp.join(work_dir, 'epoch_3.pth'))
     del ckpt['optimizer']  # as save_best writes best_*.pth: same iteration, no optimizer
@@ -145,6 +171,7 @@ class _Payload:
     ('truncated', 'truncated or corrupt'),
     ('weights_only', "lacks meta, message_hub"),
     ('crafted', 'refusing to load'),
+    ('junk', '(3 bytes) does not load, it is truncated or corrupt: IndexError'),
 ])
 def test_resume_path_with_a_bad_file_stops_naming_the_file(work_dir, tmp_path, damage, message):
     path = osp.join(work_dir, 'epoch_2.pth')
@@ -155,6 +182,9 @@ def test_resume_path_with_a_bad_file_stops_naming_the_file(work_dir, tmp_path, d
         open(path, 'wb').close()
     elif damage == 'truncated':
         _truncate(path)
+    elif damage == 'junk':
+        with open(path, 'wb') as f:
+            f.write(b'abc')
     elif damage == 'weights_only':
         torch.save(dict(state_dict=safe_load(path)['state_dict']), path)
     else:
