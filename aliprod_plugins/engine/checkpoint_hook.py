@@ -36,7 +36,6 @@ from mmpretrain.registry import HOOKS
 from .atomic_checkpoint import ATOMIC_BACKEND_ARGS, write_last_checkpoint
 from .resumable_loop import rng_states_for_checkpoint
 
-
 #: file names of PreemptionHook's snapshots
 SNAPSHOT = re.compile(r'iter_(\d+)\.pth')
 

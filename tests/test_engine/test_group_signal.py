@@ -12,9 +12,9 @@ import signal
 import subprocess
 
 import pytest
+from conftest import REPO_ROOT, demo_overrides, tool_env
 
 from aliprod_plugins.engine import PREEMPTED_EXIT_CODE, safe_load
-from conftest import REPO_ROOT, demo_overrides, tool_env
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'demo', 'digits_lt_stage1.py')
 

@@ -7,13 +7,13 @@ import os
 import os.path as osp
 
 import torch
+from mmengine.config import Config
 from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
 from toy_runner import toy_runner
 
 from aliprod_plugins.engine import safe_load
 from aliprod_plugins.engine.resume import apply_resume
-from mmengine.config import Config
 
 LOOP = dict(type='ResumableEpochBasedTrainLoop')
 
