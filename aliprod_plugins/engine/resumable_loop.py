@@ -78,6 +78,10 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         own = self._frozen_rng if self._frozen_rng is not None else get_rng_state()
         self._gathered_rng = gather_rng_states(own)
 
+    def drop_gathered_rng(self) -> None:
+        """Forget the gathered states once the checkpoint is saved (never reused by another)."""
+        self._gathered_rng = None
+
     def checkpoint_state(self, meta: dict) -> Tuple[int, bool, dict]:
         """Batches done in the epoch ``meta['epoch']`` names, whether that is mid-epoch, RNG.
 
@@ -206,7 +210,7 @@ def rng_states_for_checkpoint(runner) -> Iterator[None]:
     try:
         yield
     finally:
-        loop._gathered_rng = None
+        loop.drop_gathered_rng()
 
 
 def _sampler_of(loader: DataLoader):
