@@ -16,6 +16,7 @@ difference| <= ``--atol``. A failed check writes nothing and exits with 1, namin
 difference. Needs the ``[deploy]`` extra (``pip install -e '.[deploy]'``).
 """
 import argparse
+import json
 import os
 import os.path as osp
 import shutil
@@ -29,8 +30,11 @@ from mmengine.config import Config, DictAction  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
 from aliprod_plugins.apis import Predictor  # noqa: E402
-from aliprod_plugins.deploy import MissingExtraError, meta_path_for, require  # noqa: E402
+from aliprod_plugins.deploy import (MissingExtraError, OnnxClassifier, meta_path_for,  # noqa: E402
+                                    onnx_export, require)
+from aliprod_plugins.deploy.metadata import input_spec, model_meta  # noqa: E402
 from aliprod_plugins.engine.atomic_io import atomic_write_text  # noqa: E402
+from aliprod_plugins.transforms import LoadImageScaled  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -66,30 +70,25 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def export_and_check(args: argparse.Namespace, workdir: str) -> dict:
     """Export into ``workdir``, check, and return the metadata (with the check's figures)."""
-    from aliprod_plugins.deploy import OnnxClassifier
-    from aliprod_plugins.deploy.metadata import input_spec, model_meta
-    from aliprod_plugins.deploy.onnx_export import (check_export, export_onnx,
-                                                    make_check_images, pipeline_size)
-    from aliprod_plugins.transforms import LoadImageScaled
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     predictor = Predictor(cfg, args.checkpoint, device='cpu')
     model, pipeline = predictor.model.eval(), predictor.pipeline
-    paths = args.check or make_check_images(osp.join(workdir, 'check_images'),
-                                            args.num_generated)
+    paths = args.check or onnx_export.make_check_images(
+        osp.join(workdir, 'check_images'), args.num_generated)
     loader = pipeline.transforms[0]
     loader_order = loader.channel_order if isinstance(loader, LoadImageScaled) else 'bgr'
-    spec = input_spec(model.data_preprocessor, loader_order, pipeline_size(pipeline, paths),
-                      args.dynamic_batch)
+    size = onnx_export.pipeline_size(pipeline, paths)
+    spec = input_spec(model.data_preprocessor, loader_order, size, args.dynamic_batch)
     onnx_path = osp.join(workdir, osp.basename(args.out))
     print(f'exporting {type(model.backbone).__name__} + {type(model.head).__name__} '
           f'({len(predictor.classes)} classes, input {spec["shape"]}, opset {args.opset})...',
           flush=True)
-    export_onnx(model, onnx_path, spec['shape'][2:], args.opset, args.dynamic_batch)
+    onnx_export.export_onnx(model, onnx_path, spec['shape'][2:], args.opset, args.dynamic_batch)
     meta = model_meta(onnx_path, spec, predictor.classes, cfg.test_dataloader.dataset.pipeline,
                       args.config, args.cfg_options, args.checkpoint, args.opset, check={})
-    result = check_export(model, pipeline, OnnxClassifier(onnx_path, meta), paths)
+    result = onnx_export.check_export(model, pipeline, OnnxClassifier(onnx_path, meta), paths)
     meta['check'] = dict(result, atol=args.atol, generated=not args.check)
     return meta
 
@@ -119,7 +118,6 @@ def main(argv=None) -> int:
             if name.startswith(osp.basename(args.out)):
                 os.replace(osp.join(workdir, name), osp.join(folder, name))
                 written.append(name)
-        import json
         atomic_write_text(meta_path_for(args.out), json.dumps(meta, indent=1) + '\n')
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
