@@ -67,7 +67,11 @@ class OnnxClassifier:
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         self.input_name = inputs[0].name
         batch = inputs[0].shape[0]
-        self.fixed_batch = batch if isinstance(batch, int) else None
+        # tools/export_onnx.py exports a free batch (--dynamic-batch) or a batch of 1
+        if isinstance(batch, int) and batch != 1:
+            raise ValueError(f'{onnx_path} has a fixed batch of {batch}: expected a free batch '
+                             'dimension or a batch of 1 (tools/export_onnx.py)')
+        self.one_by_one = batch == 1
         num_outputs = outputs[0].shape[-1]
         if isinstance(num_outputs, int) and num_outputs != len(self.meta['classes']):
             raise ValueError(f'{onnx_path} outputs {num_outputs} classes but its model.json '
@@ -76,15 +80,10 @@ class OnnxClassifier:
     def probs(self, images: Sequence) -> np.ndarray:
         """Softmax probabilities ``(N, classes)`` of pipeline outputs (see :func:`preprocess`)."""
         x = preprocess(images, self.meta['input'])
-        if self.fixed_batch is None:
+        if not self.one_by_one:
             return self.session.run(None, {self.input_name: x})[0]
-        step, parts = self.fixed_batch, []
-        for start in range(0, len(x), step):  # a fixed-batch export: pad the last chunk
-            chunk = x[start:start + step]
-            padded = np.concatenate([chunk, np.zeros((step - len(chunk), *x.shape[1:]),
-                                                     dtype=x.dtype)])
-            parts.append(self.session.run(None, {self.input_name: padded})[0][:len(chunk)])
-        return np.concatenate(parts)
+        return np.concatenate([self.session.run(None, {self.input_name: x[i:i + 1]})[0]
+                               for i in range(len(x))])
 
 
 class OnnxPredictor:
