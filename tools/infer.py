@@ -138,7 +138,8 @@ def main(argv=None) -> int:
     if len(failed) > 10:
         print(f'failed: ... and {len(failed) - 10} more (see the error column)', file=sys.stderr)
     print(f'{args.out}: {len(paths) - len(failed)} images predicted (top-{args.topk}'
-          f'{", TTA" if args.tta else ""}, {args.backend}), {len(failed)} failed to load '
+          f'{", TTA" if args.tta else ""}{", onnxruntime" * (args.backend == "onnxruntime")}), '
+          f'{len(failed)} failed to load '
           f'({time.time() - start:.1f} s)', flush=True)
     return 1 if failed and args.strict else 0
 
