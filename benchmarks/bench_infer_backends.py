@@ -19,7 +19,8 @@ Usage::
 
 On a loaded machine (other processes on the same cores) PyTorch's intra-op threads fall
 behind: with 2 threads at a load average of 17 on 2 cores the demo model's ``test_step``
-took 1.1 s per batch of 32, against 0.08 s with 1 thread. Compare at ``--threads 1`` there.
+took 1.1 s per batch of 32, against 0.08 s with 1 thread. Compare at ``--threads 1`` there,
+at normal priority (under ``nice -n 19`` at that load it got a few seconds of CPU a minute).
 """
 import argparse
 import os
