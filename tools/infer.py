@@ -12,6 +12,10 @@ images are counted in the summary and the run goes on; it exits with 1 if any fa
 ``--strict``, else 0. The preprocessing is the config's test pipeline (``--tta``: its
 ``tta_pipeline`` with ``tta_model``), exactly as ``tools/test.py`` and MMPretrain's
 ``ImageClassificationInferencer``. Checkpoints load with ``weights_only=True``.
+
+``--backend onnxruntime --onnx model.onnx`` runs a model from ``tools/export_onnx.py`` instead
+(the same CSV; the same loader and test pipeline, normalised as its ``model.json`` says; the
+CHECKPOINT must be the one it was exported from; needs ``pip install -e '.[deploy]'``).
 """
 import argparse
 import csv
@@ -52,7 +56,18 @@ def parse_args(argv=None) -> argparse.Namespace:
                      'tta_model over its tta_pipeline (flip: scores averaged) (default: off)')
     run.add_argument('--cfg-options', nargs='+', action=DictAction,
                      help='override config settings, key=value pairs')
+    run.add_argument('--backend', choices=('pytorch', 'onnxruntime'), default='pytorch',
+                     help='run the checkpoint with PyTorch, or --onnx with onnxruntime on CPU '
+                     '(default: pytorch)')
+    run.add_argument('--onnx', help='model.onnx of tools/export_onnx.py (model.json beside it) '
+                     'for --backend onnxruntime')
     args = parser.parse_args(argv)
+    if (args.backend == 'onnxruntime') != (args.onnx is not None):
+        parser.error(f'--backend onnxruntime and --onnx go together, got --backend '
+                     f'{args.backend} and --onnx {args.onnx!r}')
+    if args.backend == 'onnxruntime' and (args.tta or args.device not in (None, 'cpu')):
+        parser.error('--backend onnxruntime runs the exported test crop on CPU: expected no '
+                     f'--tta and --device cpu or none, got --tta={args.tta} --device={args.device}')
     for name in ('topk', 'batch_size'):
         if getattr(args, name) < 1:
             parser.error(f'--{name.replace("_", "-")} must be a positive int, '
@@ -109,14 +124,22 @@ def main(argv=None) -> int:
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
-    predictor = Predictor(cfg, args.checkpoint, device=args.device, tta=args.tta)
+    if args.backend == 'onnxruntime':
+        from aliprod_plugins.deploy import MissingExtraError, OnnxPredictor
+        try:
+            predictor = OnnxPredictor(cfg, args.onnx, checkpoint=args.checkpoint)
+        except MissingExtraError as err:
+            sys.exit(f'tools/infer.py: error: {err}')
+    else:
+        predictor = Predictor(cfg, args.checkpoint, device=args.device, tta=args.tta)
     failed = write_predictions(predictor, paths, args)
     for path, error in failed[:10]:
         print(f'failed: {path}: {error}', file=sys.stderr)
     if len(failed) > 10:
         print(f'failed: ... and {len(failed) - 10} more (see the error column)', file=sys.stderr)
     print(f'{args.out}: {len(paths) - len(failed)} images predicted (top-{args.topk}'
-          f'{", TTA" if args.tta else ""}), {len(failed)} failed to load '
+          f'{", TTA" if args.tta else ""}{", onnxruntime" * (args.backend == "onnxruntime")}), '
+          f'{len(failed)} failed to load '
           f'({time.time() - start:.1f} s)', flush=True)
     return 1 if failed and args.strict else 0
 

@@ -4,6 +4,7 @@
     python tools/train.py CONFIG --resume            # latest checkpoint in the work dir
     python tools/train.py CONFIG --resume PATH.pth   # a given checkpoint
     bash tools/dist_train.sh CONFIG 8                # torchrun, one process per GPU
+    python tools/train.py CONFIG --tensorboard       # also TensorBoard events (vis_data/)
 
 Works from any current directory. On a machine without CUDA the ``pytorch`` launcher trains
 with the gloo backend (see ``aliprod_plugins.engine.dist``).
@@ -23,10 +24,12 @@ from mmengine.runner import Runner  # noqa: E402
 from mmpretrain.registry import OPTIM_WRAPPERS  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
+from aliprod_plugins.deploy.extras import MissingExtraError  # noqa: E402
 from aliprod_plugins.engine import (setup_cpu_distributed, shutdown_loader_workers,  # noqa: E402
                                     teardown_distributed)
 from aliprod_plugins.engine.finite_optim_wrapper import AMP_WRAPPER_OF  # noqa: E402
 from aliprod_plugins.engine.resume import ResumeError, apply_resume  # noqa: E402
+from aliprod_plugins.visualization import enable_tensorboard  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -46,6 +49,9 @@ def parse_args() -> argparse.Namespace:
                         help='disable pin_memory in all dataloaders')
     parser.add_argument('--no-persistent-workers', action='store_true',
                         help='disable persistent_workers in all dataloaders')
+    parser.add_argument('--tensorboard', action='store_true',
+                        help='also write TensorBoard events (loss, lr, metrics) to '
+                        '<work dir>/<timestamp>/vis_data; needs the [deploy] extra')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, key=value pairs, e.g. '
@@ -101,6 +107,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.tensorboard:
+        enable_tensorboard(cfg)
     # after --cfg-options, so that overrides of val_* cannot leave half a validation loop
     if args.no_validate:
         cfg.val_cfg = None
@@ -134,7 +142,7 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     try:
         cfg = merge_args(cfg, args)
-    except ValueError as err:  # a bad flag or option: our message, no traceback
+    except (ValueError, MissingExtraError) as err:  # a bad flag or option: no traceback
         sys.exit(f'tools/train.py: error: {err}')
     try:  # --resume: verify the checkpoint, or fall back to the newest one that loads
         resume = apply_resume(cfg, args.resume)
