@@ -63,6 +63,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     run.add_argument('--iters', type=int, help='timed iterations (default: 50 cuda, 20 cpu)')
     run.add_argument('--warmup', type=int, help='(default: 10 cuda, 3 cpu; 20 with --compile)')
     run.add_argument('--repeats', type=int, default=3, help='alternating runs (default: 3)')
+    run.add_argument('--bare-only', action='store_true',
+                     help='time the bare step only (for comparing speed settings)')
+    run.add_argument('--sgd-step', action='store_true',
+                     help='only time the optimizer step alone on the config\'s parameters, '
+                     'for each SGD implementation (default, foreach, fused, for-loop)')
     run.add_argument('--data', nargs='+', default=['synthetic'], metavar='synthetic|pack DIR',
                      help='synthetic, or "pack ROOT": a data root with train.json and its '
                      'pack at ROOT/packs/train (default: synthetic)')
@@ -204,6 +209,8 @@ def main(argv=None) -> None:
     print(f'bench_train_speed: {osp.relpath(args.config, REPO)} on {name}; {settings}; '
           f'{args.iters} timed iterations after {args.warmup}, best of {args.repeats}; '
           f'load average {os.getloadavg()[0]:.1f}', flush=True)
+    if args.sgd_step:
+        return _print_sgd_steps(args, cfg, device)
     rows = []
     root = osp.abspath(args.data[1]) if args.data[0] == 'pack' else tempfile.mkdtemp()
     try:
@@ -211,6 +218,7 @@ def main(argv=None) -> None:
             bare = time_bare(args, cfg, batch, device)
             runs = {'ours': [], 'stock': []}
             kinds = ['ours', 'stock'] if device.type == 'cpu' else ['ours']
+            kinds = [] if args.bare_only else kinds
             for r in range(args.repeats):
                 for kind in (kinds if r % 2 == 0 else kinds[::-1]):
                     runs[kind].append(time_runner(args, root, batch, kind == 'stock',
@@ -239,8 +247,10 @@ def _print_batch(args, batch: int, bare: dict, best: dict) -> None:
         ratio = rate(best['ours']) / rate(best['stock'])
         print(f'  CPU guard: our runner / MMEngine stock parts = {ratio:.3f}x (>= 0.9x: '
               f'{"met" if ratio >= 0.9 else "MISSED"})')
-    origins = ', '.join(f'{o} x{n / args.iters:.2f}' for o, n in best['ours']['origins'].items())
-    print(f'  host reads per iteration in our runner, by origin: {origins}')
+    if 'ours' in best:
+        origins = ', '.join(f'{o} x{n / args.iters:.2f}'
+                            for o, n in best['ours']['origins'].items())
+        print(f'  host reads per iteration in our runner, by origin: {origins}')
 
 
 def _print_estimate(args, rows, device_name: str) -> None:
@@ -253,12 +263,41 @@ def _print_estimate(args, rows, device_name: str) -> None:
         print(f'  NOTE: measured on {osp.basename(args.config)}, not the recipe\'s ResNeSt-50: '
               'these rows only show the arithmetic')
     print(f'  {"from":48s} {"img/s":>9s} {"1 device":>10s} {"8 devices":>10s}')
-    for batch, _, best in rows:
-        rate = args.iters * batch / best['ours']['seconds']
-        print(f'  {"runner, batch " + str(batch) + ", " + device_name:48s} {rate:9.1f} '
+    for batch, bare, best in rows:
+        rate = args.iters * batch / best.get('ours', bare)['seconds']
+        what = 'runner' if 'ours' in best else 'bare step'
+        print(f'  {what + ", batch " + str(batch) + ", " + device_name:48s} {rate:9.1f} '
               f'{images / rate / 3600:9.1f}h {images / rate / 8 / 3600:9.1f}h')
     print(f'  {"README: H200 bare step, batch 64, bf16 (measured)":48s} {H200_BARE_BATCH64:9.1f} '
           f'{images / H200_BARE_BATCH64 / 3600:9.1f}h {images / H200_BARE_BATCH64 / 8 / 3600:9.1f}h')
+
+
+def _print_sgd_steps(args, cfg: Config, device: torch.device) -> None:
+    """The optimizer step alone on the config's parameters (random gradients)."""
+    from mmpretrain.registry import MODELS
+    params = [p for p in MODELS.build(cfg.model).to(device).parameters()]
+    for p in params:
+        p.grad = torch.randn_like(p)
+    count = sum(p.numel() for p in params)
+    print(f'SGD step alone, {len(params)} tensors, {count / 1e6:.1f}M parameters '
+          f'(momentum, weight decay as the config), best of {args.repeats} x {args.iters}:')
+    for impl in ('default', 'foreach', 'fused', 'for-loop'):
+        sgd, _ = sgd_kwargs(cfg, impl)
+        try:
+            optim = torch.optim.SGD(params, **sgd)
+            optim.step()  # momentum buffers allocated
+        except (RuntimeError, ValueError) as err:  # e.g. fused on a device without it
+            print(f'  {impl:9s} not available: {err}')
+            continue
+        best = float('inf')
+        for _ in range(args.repeats):
+            _sync(device)
+            start = time.perf_counter()
+            for _ in range(args.iters):
+                optim.step()
+            _sync(device)
+            best = min(best, (time.perf_counter() - start) / args.iters)
+        print(f'  {impl:9s} {1000 * best:9.2f} ms per step')
 
 
 if __name__ == '__main__':

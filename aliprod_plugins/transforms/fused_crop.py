@@ -135,7 +135,9 @@ class RandomResizedCropFlipPack(BaseTransform):
         sample = DataSample()
         if 'gt_label' in results:
             sample.set_gt_label(results['gt_label'])
-        sample.set_metainfo({k: meta[k] for k in META_KEYS if k in meta})
+        for key in META_KEYS:  # as PackInputs sets them (set_metainfo would deep-copy)
+            if key in meta:
+                sample.set_field(meta[key], key, field_type='metainfo')
         return dict(inputs=inputs, data_samples=sample)
 
     def __repr__(self) -> str:
