@@ -6,20 +6,21 @@ One run prints:
 (a) the stage-1 train dataset + pipeline (``AliProductsDataset`` of
     ``configs/aliprod/resnest50_stage1.py``: LoadImageScaled(160), RandomResizedCrop 112,
     flip, pack) in images/s on one core (one process, one thread, as a DataLoader worker), from
-    the JPEG files and from a pack of them, and the packed configs' pipeline (the same with
-    crop, flip and pack fused: ``RandomResizedCropFlipPack``) (``tools/pack_lmdb.py``, shorter side 176, q90), on
-    real photos (crops of scikit-learn's two bundled sample photos resized to catalogue sizes,
-    sides 600-1000 px, JPEG q90) and on the synthetic images of ``bench_pipeline.py``; MMPretrain's
-    stock ``LoadImageFromFile`` from files for reference. The variants run interleaved in chunks
-    of 20 images, best of ``--rounds`` per chunk, so load from other processes hits all alike;
+    the JPEG files and from a pack of them (``tools/pack_lmdb.py``, shorter side 176, q90), and
+    the packed configs' pipeline (the same with crop, flip and pack fused:
+    ``RandomResizedCropFlipPack``), on real photos (crops of scikit-learn's two bundled sample
+    photos resized to catalogue sizes, sides 600-1000 px, JPEG q90) and on the synthetic images
+    of ``bench_pipeline.py``; MMPretrain's stock ``LoadImageFromFile`` from files for
+    reference. The variants run interleaved in chunks of 20 images, best of ``--rounds`` per
+    chunk, so load from other processes hits all alike;
 (b) the same through a DataLoader with 2 workers;
 (c) the train step of the recipe model (ResNeSt-50, 112 px, 50,030 classes, batch 64: forward,
     backward, SGD step) in images/s on the device at hand: CUDA with bf16 autocast and
     ``cudnn.benchmark`` when present, else the CPU with all its threads (few steps);
 (d) from these, the loader cores that keep one device fed, from files and from a pack.
 
-Targets on the real photos: pack (fused pipeline) >= 4x the file pipeline per core, pack <= 0.2x the source
-bytes. Usage::
+Targets on the real photos: pack (fused pipeline) >= 4x the file pipeline per core, pack
+<= 0.2x the source bytes. Usage::
 
     python benchmarks/bench_throughput.py                    # ~3 min on 2 idle CPU cores
     # (6 min at a load average of 15; the two CPU train steps of (c) take half of it)

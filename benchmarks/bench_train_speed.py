@@ -29,14 +29,14 @@ import shutil
 import sys
 import tempfile
 import time
-import warnings
 
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from train_speed_parts import (REPO, IterWindow, bare_step, build_runner,  # noqa: E402
+from train_speed_parts import (REPO, CudaSyncWarnings, IterWindow, bare_step,  # noqa: E402
+                               build_runner, peak, print_sgd_steps, sgd_kwargs, sync,
                                write_annotation)
 
 import aliprod_plugins  # noqa: E402,F401  registration only
@@ -63,6 +63,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     run.add_argument('--iters', type=int, help='timed iterations (default: 50 cuda, 20 cpu)')
     run.add_argument('--warmup', type=int, help='(default: 10 cuda, 3 cpu; 20 with --compile)')
     run.add_argument('--repeats', type=int, default=3, help='alternating runs (default: 3)')
+    run.add_argument('--skip-stock', action='store_true',
+                     help='on cpu, skip the MMEngine stock runner (the CPU guard)')
     run.add_argument('--bare-only', action='store_true',
                      help='time the bare step only (for comparing speed settings)')
     run.add_argument('--sgd-step', action='store_true',
@@ -106,14 +108,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def sgd_kwargs(cfg: Config, impl: str) -> tuple:
-    """(the config's SGD settings with ``impl``, the same as config overrides)."""
-    impl_kw = {'default': {}, 'foreach': dict(foreach=True), 'fused': dict(fused=True),
-               'for-loop': dict(foreach=False)}[impl]
-    opt = {k: v for k, v in cfg.optim_wrapper.optimizer.items() if k != 'type'}
-    return dict(opt, **impl_kw), impl_kw
-
-
 def time_bare(args, cfg, batch: int, device: torch.device) -> dict:
     sgd, _ = sgd_kwargs(cfg, args.sgd_impl)
     step = bare_step(cfg, batch, device, args.amp, args.compile, args.channels_last, sgd)
@@ -121,18 +115,18 @@ def time_bare(args, cfg, batch: int, device: torch.device) -> dict:
         step()
     best = float('inf')
     for _ in range(args.repeats):
-        _sync(device)
+        sync(device)
         if device.type == 'cuda':
             torch.cuda.reset_peak_memory_stats()
-        with HostSyncProbe(REPO) as probe, _cuda_syncs(device) as cuda_syncs:
+        with HostSyncProbe(REPO) as probe, CudaSyncWarnings(device) as cuda_syncs:
             start = time.perf_counter()
             for _ in range(args.iters):
                 step()
-            _sync(device)
+            sync(device)
             best = min(best, time.perf_counter() - start)
     return dict(seconds=best, syncs=probe.total / args.iters, ours=0.0,
                 cuda=len(cuda_syncs) / args.iters if cuda_syncs is not None else None,
-                memory=_peak(device))
+                memory=peak(device))
 
 
 def time_runner(args, root: str, batch: int, stock: bool, name: str, device) -> dict:
@@ -152,7 +146,7 @@ def time_runner(args, root: str, batch: int, stock: bool, name: str, device) -> 
             raise ValueError(f'--data {" ".join(args.data)}: expected at least {total * batch} '
                              f'training images for {total} iterations of {batch}, got '
                              f'{len(runner.train_dataloader.dataset)}')
-        with HostSyncProbe(REPO) as probe, _cuda_syncs(device) as cuda_syncs:
+        with HostSyncProbe(REPO) as probe, CudaSyncWarnings(device) as cuda_syncs:
             window = IterWindow(args.warmup, args.warmup + args.iters, probe, cuda_syncs)
             runner.register_hook(window)
             runner.train()
@@ -161,38 +155,7 @@ def time_runner(args, root: str, batch: int, stock: bool, name: str, device) -> 
     return dict(seconds=window.seconds, syncs=window.syncs / args.iters,
                 ours=window.ours / args.iters, origins=window.origins,
                 cuda=window.cuda_count / args.iters if cuda_syncs is not None else None,
-                memory=_peak(device))
-
-
-def _sync(device) -> None:
-    if device.type == 'cuda':
-        torch.cuda.synchronize()
-
-
-def _peak(device) -> str:
-    return f'{torch.cuda.max_memory_allocated() / 2**30:.2f} GiB' if device.type == 'cuda' \
-        else '-'
-
-
-class _cuda_syncs:
-    """Record ``set_sync_debug_mode('warn')`` warnings on CUDA (a list), else give None."""
-
-    def __init__(self, device) -> None:
-        self.cuda = device.type == 'cuda'
-
-    def __enter__(self):
-        if not self.cuda:
-            return None
-        self._catch = warnings.catch_warnings(record=True)
-        records = self._catch.__enter__()
-        warnings.simplefilter('always')
-        torch.cuda.set_sync_debug_mode('warn')
-        return records
-
-    def __exit__(self, *exc) -> None:
-        if self.cuda:
-            torch.cuda.set_sync_debug_mode('default')
-            self._catch.__exit__(*exc)
+                memory=peak(device))
 
 
 def main(argv=None) -> None:
@@ -210,14 +173,15 @@ def main(argv=None) -> None:
           f'{args.iters} timed iterations after {args.warmup}, best of {args.repeats}; '
           f'load average {os.getloadavg()[0]:.1f}', flush=True)
     if args.sgd_step:
-        return _print_sgd_steps(args, cfg, device)
+        return print_sgd_steps(args, cfg, device)
     rows = []
     root = osp.abspath(args.data[1]) if args.data[0] == 'pack' else tempfile.mkdtemp()
     try:
         for batch in args.batch_sizes:
             bare = time_bare(args, cfg, batch, device)
             runs = {'ours': [], 'stock': []}
-            kinds = ['ours', 'stock'] if device.type == 'cpu' else ['ours']
+            kinds = ['ours', 'stock'] if device.type == 'cpu' and not args.skip_stock \
+                else ['ours']
             kinds = [] if args.bare_only else kinds
             for r in range(args.repeats):
                 for kind in (kinds if r % 2 == 0 else kinds[::-1]):
@@ -268,36 +232,9 @@ def _print_estimate(args, rows, device_name: str) -> None:
         what = 'runner' if 'ours' in best else 'bare step'
         print(f'  {what + ", batch " + str(batch) + ", " + device_name:48s} {rate:9.1f} '
               f'{images / rate / 3600:9.1f}h {images / rate / 8 / 3600:9.1f}h')
-    print(f'  {"README: H200 bare step, batch 64, bf16 (measured)":48s} {H200_BARE_BATCH64:9.1f} '
-          f'{images / H200_BARE_BATCH64 / 3600:9.1f}h {images / H200_BARE_BATCH64 / 8 / 3600:9.1f}h')
-
-
-def _print_sgd_steps(args, cfg: Config, device: torch.device) -> None:
-    """The optimizer step alone on the config's parameters (random gradients)."""
-    from mmpretrain.registry import MODELS
-    params = [p for p in MODELS.build(cfg.model).to(device).parameters()]
-    for p in params:
-        p.grad = torch.randn_like(p)
-    count = sum(p.numel() for p in params)
-    print(f'SGD step alone, {len(params)} tensors, {count / 1e6:.1f}M parameters '
-          f'(momentum, weight decay as the config), best of {args.repeats} x {args.iters}:')
-    for impl in ('default', 'foreach', 'fused', 'for-loop'):
-        sgd, _ = sgd_kwargs(cfg, impl)
-        try:
-            optim = torch.optim.SGD(params, **sgd)
-            optim.step()  # momentum buffers allocated
-        except (RuntimeError, ValueError) as err:  # e.g. fused on a device without it
-            print(f'  {impl:9s} not available: {err}')
-            continue
-        best = float('inf')
-        for _ in range(args.repeats):
-            _sync(device)
-            start = time.perf_counter()
-            for _ in range(args.iters):
-                optim.step()
-            _sync(device)
-            best = min(best, (time.perf_counter() - start) / args.iters)
-        print(f'  {impl:9s} {1000 * best:9.2f} ms per step')
+    h200 = H200_BARE_BATCH64
+    print(f'  {"README: H200 bare step, batch 64, bf16 (measured)":48s} {h200:9.1f} '
+          f'{images / h200 / 3600:9.1f}h {images / h200 / 8 / 3600:9.1f}h')
 
 
 if __name__ == '__main__':

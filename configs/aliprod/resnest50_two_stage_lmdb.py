@@ -5,7 +5,7 @@
 _base_ = ['./resnest50_two_stage.py']
 
 # After decoding, RandomResizedCrop + RandomFlip + PackInputs fused into one transform (same
-# crops and flips from the same random stream, pixel for pixel; ~2x less CPU per packed image,
+# crops and flips from the same random stream, pixel for pixel; ~1.3x the images per CPU-second,
 # benchmarks/bench_throughput.py)
 train_pipeline = [
     dict(type='LoadImageScaled', min_size=160),
