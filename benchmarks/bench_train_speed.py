@@ -40,6 +40,7 @@ from train_speed_parts import (REPO, CudaSyncWarnings, IterWindow, bare_step,  #
                                write_annotation)
 
 import aliprod_plugins  # noqa: E402,F401  registration only
+from aliprod_plugins.engine import shutdown_loader_workers  # noqa: E402
 from aliprod_plugins.testing.host_syncs import HostSyncProbe  # noqa: E402
 
 #: images in the head-capped AliProducts training set used for the estimate: the 2,500,001
@@ -149,7 +150,10 @@ def time_runner(args, root: str, batch: int, stock: bool, name: str, device) -> 
         with HostSyncProbe(REPO) as probe, CudaSyncWarnings(device) as cuda_syncs:
             window = IterWindow(args.warmup, args.warmup + args.iters, probe, cuda_syncs)
             runner.register_hook(window)
-            runner.train()
+            try:
+                runner.train()
+            finally:  # persistent workers would outlive the runner
+                shutdown_loader_workers(runner)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     return dict(seconds=window.seconds, syncs=window.syncs / args.iters,

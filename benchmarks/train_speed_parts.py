@@ -118,11 +118,12 @@ class IterWindow(Hook):
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         if runner.iter not in (self.begin, self.end):
             return
+        n_cuda = len(self.cuda_syncs) if self.cuda_syncs is not None else 0  # before ours
         if torch.cuda.is_available():
             torch.cuda.synchronize()
         now = time.perf_counter()
-        n_cuda = len(self.cuda_syncs) if self.cuda_syncs is not None else 0
         if runner.iter == self.begin:
+            n_cuda = len(self.cuda_syncs) if self.cuda_syncs is not None else 0
             self._start, self._cuda0 = now, n_cuda
             self.probe.reset()
             if torch.cuda.is_available():
