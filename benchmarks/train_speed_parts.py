@@ -106,12 +106,16 @@ class IterWindow(Hook):
         probe: A ``HostSyncProbe`` reset at the window's start and read at its end.
         cuda_syncs (list, optional): Warnings recorded by ``set_sync_debug_mode``; its length
             is read at both ends.
+        clock (callable): ``time.perf_counter`` (wall clock) or ``time.process_time`` (this
+            process's CPU time). Defaults to ``time.perf_counter``.
     """
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, begin: int, end: int, probe, cuda_syncs: Optional[list] = None) -> None:
+    def __init__(self, begin: int, end: int, probe, cuda_syncs: Optional[list] = None,
+                 clock=time.perf_counter) -> None:
         self.begin, self.end, self.probe, self.cuda_syncs = begin, end, probe, cuda_syncs
+        self.clock = clock
         self.seconds = self.syncs = self.ours = self.cuda_count = None
         self.origins: dict = {}
 
@@ -121,7 +125,7 @@ class IterWindow(Hook):
         n_cuda = len(self.cuda_syncs) if self.cuda_syncs is not None else 0  # before ours
         if torch.cuda.is_available():
             torch.cuda.synchronize()
-        now = time.perf_counter()
+        now = self.clock()
         if runner.iter == self.begin:
             n_cuda = len(self.cuda_syncs) if self.cuda_syncs is not None else 0
             self._start, self._cuda0 = now, n_cuda
