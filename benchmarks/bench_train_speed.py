@@ -12,7 +12,8 @@ For each batch size, on the same model and inputs:
 Printed: img/s, ms per iteration, the runner's share of the bare step, peak device memory,
 and host syncs per iteration (CUDA: ``torch.cuda.set_sync_debug_mode('warn')`` warnings;
 every device: a probe counting ``Tensor.item / tolist / __bool__ / __float__ / __int__`` calls
-in the timed iterations, with the share from our code). On CPU with one thread and no loader
+in the timed iterations, with the share from our code; off with ``--compile``, whose tracer
+the probe would disturb). On CPU with one thread and no loader
 workers the times are this process's CPU time (robust to other processes on shared cores),
 else the wall clock. Runners alternate with the stock
 ones and the best of ``--repeats`` counts. Then an ESTIMATE table (arithmetic on the measured
@@ -125,7 +126,8 @@ def time_bare(args, cfg, batch: int, device: torch.device) -> dict:
         sync(device)
         if device.type == 'cuda':
             torch.cuda.reset_peak_memory_stats()
-        with HostSyncProbe(REPO) as probe, CudaSyncWarnings(device) as cuda_syncs:
+        probe = HostSyncProbe(REPO, enabled=not args.compile)
+        with probe, CudaSyncWarnings(device) as cuda_syncs:
             start = args.clock()
             for _ in range(args.iters):
                 step()
@@ -153,7 +155,8 @@ def time_runner(args, root: str, batch: int, stock: bool, name: str, device) -> 
             raise ValueError(f'--data {" ".join(args.data)}: expected at least {total * batch} '
                              f'training images for {total} iterations of {batch}, got '
                              f'{len(runner.train_dataloader.dataset)}')
-        with HostSyncProbe(REPO) as probe, CudaSyncWarnings(device) as cuda_syncs:
+        probe = HostSyncProbe(REPO, enabled=not args.compile)
+        with probe, CudaSyncWarnings(device) as cuda_syncs:
             window = IterWindow(args.warmup, args.warmup + args.iters, probe, cuda_syncs,
                                 args.clock)
             runner.register_hook(window)
@@ -216,9 +219,10 @@ def _print_batch(args, batch: int, bare: dict, best: dict) -> None:
           f'{"peak mem":>9s} {"syncs/iter (ours)":>18s} {"CUDA syncs/iter":>16s}')
     for label, r in [('bare step', bare)] + [(f'runner, {k}', v) for k, v in best.items()]:
         cuda = f'{r["cuda"]:.2f}' if r['cuda'] is not None else '-'
+        syncs = '-' if args.compile else f'{r["syncs"]:.2f} ({r["ours"]:.2f})'
         print(f'  {label:22s} {rate(r):9.1f} {1000 * r["seconds"] / args.iters:9.2f} '
               f'{rate(r) / rate(bare):7.3f} {r["memory"]:>9s} '
-              f'{r["syncs"]:10.2f} ({r["ours"]:.2f}) {cuda:>16s}')
+              f'{syncs:>18s} {cuda:>16s}')
     if 'stock' in best:
         ratio = rate(best['ours']) / rate(best['stock'])
         print(f'  CPU guard: our runner / MMEngine stock parts = {ratio:.3f}x (>= 0.9x: '

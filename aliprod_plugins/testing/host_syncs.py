@@ -31,10 +31,13 @@ class HostSyncProbe:
     Args:
         root (str, optional): Origins under this folder are shown relative to it (the
             repository root); others keep their absolute path. Defaults to None.
+        enabled (bool): Patch the methods. Off under ``torch.compile``, whose tracer cannot
+            follow the probe (``sys._getframe``) and would break graphs. Defaults to True.
     """
 
-    def __init__(self, root: Optional[str] = None) -> None:
+    def __init__(self, root: Optional[str] = None, enabled: bool = True) -> None:
         self.root = root
+        self.enabled = enabled
         self.calls: Counter = Counter()
         self._saved: Dict[str, object] = {}
 
@@ -56,7 +59,7 @@ class HostSyncProbe:
         self.calls.clear()
 
     def __enter__(self) -> 'HostSyncProbe':
-        for name in PROBED:
+        for name in PROBED if self.enabled else ():
             original = getattr(torch.Tensor, name)
             self._saved[name] = torch.Tensor.__dict__.get(name)
             setattr(torch.Tensor, name, self._wrap(original))
