@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile tests
 
 # the quick benchmarks (minutes each); bench_methods.py (about an hour on 2 cores) runs apart
-QUICK_BENCH := dataset sampler metric pipeline throughput resume demo_seeds
+QUICK_BENCH := dataset sampler metric pipeline throughput train_speed resume demo_seeds
 bench: $(STAMP)
 	for b in $(QUICK_BENCH); do $(PY) benchmarks/bench_$$b.py || exit 1; done
 

@@ -15,6 +15,11 @@ weight NaN and the run carries on for days. :class:`FiniteOptimWrapper` (fp32) a
   normal way of finding its scale: that step is skipped by the scaler and counted apart as
   ``train/overflow_steps``, never as a failure.
 
+One host synchronisation per optimizer step, no more: the loss flag, the gradient-norm flag
+and :class:`PreemptionHook`'s signal flag travel in one small tensor, through one all-reduce
+(several ranks) and one ``tolist()``; the norm itself reaches the host only to name it when a
+step is skipped (``tests/test_engine/test_host_syncs.py`` counts them).
+
 Configs::
 
     optim_wrapper = dict(type='FiniteOptimWrapper', optimizer=dict(type='SGD', lr=0.5))
@@ -74,6 +79,8 @@ class FiniteStepMixin:
         self.overflow_steps: Optional[int] = None
         self._loss_ok: Optional[torch.Tensor] = None
         self._last_loss: Optional[torch.Tensor] = None
+        # PreemptionHook attaches itself: its flag rides on this step's collective and sync
+        self.preemption = None
 
     def _record_loss(self, loss: torch.Tensor) -> None:
         """Remember (without a device sync) whether this backward pass's loss is finite."""
@@ -82,23 +89,32 @@ class FiniteStepMixin:
         self._last_loss = loss.detach()
 
     def _nonfinite_flags(self, check_grads: bool) -> tuple:
-        """``(loss non-finite, grad norm non-finite, grad norm)``, agreed on by all ranks."""
+        """``(loss non-finite, grad norm non-finite, grad norm)``, agreed on by all ranks.
+
+        The step's one host synchronisation; the attached :class:`PreemptionHook`'s flag rides
+        along (its ``agreed`` is set to what all ranks decided). The norm stays a tensor.
+        """
         loss_ok, self._loss_ok = self._loss_ok, None
         grads = [p.grad for group in self.optimizer.param_groups for p in group['params']
                  if p.grad is not None]
         device = grads[0].device if grads else (
             loss_ok.device if loss_ok is not None else torch.device('cpu'))
-        flags = torch.zeros(2, device=device)
+        preemption = self.preemption
+        flags = torch.zeros(3, device=device)
         if loss_ok is not None:
             flags[0] = (~loss_ok).float().to(device)
         norm = None
         if check_grads and grads:
             norm = torch.nn.utils.get_total_norm(grads, error_if_nonfinite=False)
             flags[1] = (~torch.isfinite(norm)).float().to(device)
+        if preemption is not None and preemption.received is not None:
+            flags[2] = 1.0
         if get_world_size() > 1:
             all_reduce(flags, op='sum')  # a loss is per rank: skip everywhere or nowhere
-        loss_bad, grad_bad = (bool(v) for v in flags.tolist())
-        return loss_bad, grad_bad, (float(norm) if norm is not None else None)
+        loss_bad, grad_bad, preempt = (bool(v) for v in flags.tolist())
+        if preemption is not None:
+            preemption.agreed = preempt
+        return loss_bad, grad_bad, norm
 
     def _count(self, name: str) -> int:
         value = getattr(self, name)
@@ -119,7 +135,7 @@ class FiniteStepMixin:
         self._publish_counts()
 
     def _on_nonfinite_step(self, loss_bad: bool, grad_bad: bool,
-                           grad_norm: Optional[float]) -> None:
+                           grad_norm: Optional[torch.Tensor]) -> None:
         self.nonfinite_steps = self._count('nonfinite_steps') + 1
         self.consecutive_nonfinite += 1
         self.message_hub.update_scalar('train/nonfinite_steps', self.nonfinite_steps)
@@ -138,7 +154,8 @@ class FiniteStepMixin:
             print_log(f'iteration {iteration}: {what}; optimizer step skipped (weights and '
                       'momentum unchanged)', logger='current', level=logging.WARNING)
 
-    def _describe(self, loss_bad: bool, grad_bad: bool, grad_norm: Optional[float]) -> str:
+    def _describe(self, loss_bad: bool, grad_bad: bool,
+                  grad_norm: Optional[torch.Tensor]) -> str:
         parts = []
         if loss_bad:
             loss = self._last_loss
@@ -146,7 +163,8 @@ class FiniteStepMixin:
             shown = f' ({value})' if value is not None and not math.isfinite(value) else ''
             parts.append(f'a non-finite loss{shown}')
         if grad_bad:
-            parts.append(f'a non-finite gradient norm ({grad_norm})')
+            shown = float(grad_norm) if grad_norm is not None else None  # a skipped step only
+            parts.append(f'a non-finite gradient norm ({shown})')
         return ' and '.join(parts) or 'a non-finite loss on another rank'
 
     def _iteration(self) -> int:

@@ -3,7 +3,9 @@
 Spot instances, Kubernetes and Slurm (``--signal=USR1@120``, ``scancel``) send a signal some
 time before they kill a job; torchrun forwards SIGTERM to every rank. The handlers installed
 here only record the signal. After each training iteration all ranks agree (an ``all_reduce``
-of the flag, so they stop at the same iteration even when only some were signalled), rank 0
+of the flag, so they stop at the same iteration even when only some were signalled; the flag
+rides on ``FiniteOptimWrapper``'s per-step collective and host sync, so it costs none of its
+own; a signal that arrives after that collective is acted on one iteration later), rank 0
 saves ``iter_{N}.pth`` through ``save_checkpoint_atomic`` (temporary file, fsync,
 ``os.replace``; ``last_checkpoint`` points at it), the previous handlers are put back, the
 runner's ``after_run`` hooks run (loggers and visualizer backends closed) and every process
@@ -26,6 +28,7 @@ from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
 from .atomic_checkpoint import save_checkpoint_atomic
+from .finite_optim_wrapper import FiniteStepMixin
 from .loader_workers import leave_signals_to_main
 
 #: Exit status of a run stopped by a preemption signal after saving its checkpoint.
@@ -65,6 +68,7 @@ class PreemptionHook(Hook):
         self.received: Optional[str] = None
         self.count = 0
         self._previous: Dict[int, object] = {}
+        self.agreed: Optional[bool] = None  # this iteration's decision, from the optim wrapper
 
     def before_train(self, runner) -> None:
         """Install the handlers (main thread only; they just record the signal).
@@ -84,12 +88,15 @@ class PreemptionHook(Hook):
             if loader is not None:
                 leave_signals_to_main(loader, self.signals)
 
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        """Hand the flag to the optimizer wrapper, whose one collective per step carries it."""
+        wrapper = runner.optim_wrapper
+        if isinstance(wrapper, FiniteStepMixin):
+            wrapper.preemption = self
+
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         """If any rank was signalled: save this iteration (rank 0), then exit on every rank."""
-        flag = torch.tensor([1 if self.received else 0], dtype=torch.int64)
-        if get_world_size() > 1:
-            all_reduce(flag, op='max')
-        if not int(flag.item()):
+        if not self._any_rank_signalled():
             return
         how = self.received or 'another rank\'s signal'
         iteration = runner.iter + 1
@@ -125,6 +132,22 @@ class PreemptionHook(Hook):
             runner.logger.error(f'Preempted: an after_run hook failed ({type(err).__name__}: '
                                 f'{err}); exiting with code {PREEMPTED_EXIT_CODE} anyway')
         raise Preempted()
+
+    def _any_rank_signalled(self) -> bool:
+        """All ranks' decision for this iteration, with no host sync of its own when possible.
+
+        One process: the local flag. Several: what the optimizer wrapper's step agreed on
+        (``agreed``), else (no step this iteration, e.g. gradient accumulation, or a stock
+        wrapper) an all-reduce of the flag.
+        """
+        agreed, self.agreed = self.agreed, None
+        if get_world_size() == 1:
+            return self.received is not None
+        if agreed is not None:
+            return agreed
+        flag = torch.tensor([1 if self.received else 0], dtype=torch.int64)
+        all_reduce(flag, op='max')
+        return bool(flag.item())
 
     def _handle(self, signum: int, frame) -> None:
         # only record: a signal handler must not log (locks) nor raise into the save
