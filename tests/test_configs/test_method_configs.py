@@ -70,7 +70,8 @@ def test_resolution_fine_tune_pipelines(name, train, resize, crop, tiny_root):
         assert tuple(out['inputs'].shape) == (3, side, side)
 
 
-@pytest.mark.parametrize('name', ['aliprod/resnest50_stage2_lws.py', 'aliprod/resnest50_stage2_crt.py',
+@pytest.mark.parametrize('name', ['aliprod/resnest50_stage2_lws.py',
+                                  'aliprod/resnest50_stage2_crt.py',
                                   'demo/digits_lt_stage2_lws.py', 'demo/digits_lt_stage2_crt.py'])
 def test_frozen_configs_freeze_the_backbone_when_it_is_built(name):
     """DDP registers what requires grad when it is built: only the head may be trainable."""
@@ -82,5 +83,6 @@ def test_frozen_configs_freeze_the_backbone_when_it_is_built(name):
     trainable = [n for n, p in model.named_parameters() if p.requires_grad]
     assert trainable and all(n.startswith('head.') for n in trainable), trainable
     model.train()  # what the train loop does every epoch: BatchNorm statistics stay frozen
-    bns = [m for m in model.backbone.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    bns = [m for m in model.backbone.modules()
+           if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     assert bns and not any(m.training for m in bns)

@@ -43,7 +43,8 @@ def _runner(model, sampler, dataset):
 @pytest.mark.parametrize('make,expected', [
     (lambda d: InstanceBalancedSampler(d, seed=0), COUNTS),
     (lambda d: ClassBalancedSampler(d, seed=0), [40 / 3] * 3),
-    (lambda d: RebalancedSampler(d, power=0.5, seed=0), 40 * np.sqrt(COUNTS) / np.sqrt(COUNTS).sum()),
+    (lambda d: RebalancedSampler(d, power=0.5, seed=0),
+     40 * np.sqrt(COUNTS) / np.sqrt(COUNTS).sum()),
     (lambda d: RebalancedSampler(d, power=2.0, seed=0, num_samples=80),
      80 * COUNTS**2 / (COUNTS**2).sum()),
 ])
