@@ -8,9 +8,10 @@ Computes the classifier inputs (``head.fc``'s input) of the validation split onc
 progress bar), then for each tau evaluates W / ||W||^tau without bias (or, with
 ``--logit-adjust``, the logits minus tau * log(training prior)) with LongTailAccuracy's
 computation, prints tau vs metrics, picks the tau with the best mean class accuracy (the first
-listed on ties) and writes to ``--out-dir`` (default: ``<checkpoint dir>/tau_norm`` or ``/logit_adjust``): ``sweep.json`` / ``sweep.csv``
-(tau vs metrics), ``best.json`` (the chosen tau and its metrics), ``best_per_class.csv`` and
-``<checkpoint>_<mode>_tau<best>.pth`` with the calibrated head.
+listed on ties) and writes to ``--out-dir`` (default: ``<checkpoint dir>/tau_norm`` or
+``/logit_adjust``): ``sweep.json`` / ``sweep.csv`` (tau vs metrics), ``best.json`` (the
+chosen tau and its metrics), ``best_per_class.csv`` and ``<checkpoint>_<mode>_tau<best>.pth``
+with the calibrated head.
 Training class counts (shot groups, prior) come from ``train_dataloader.dataset`` as in
 ``tools/test.py`` (the dataset's own counts after capping, packed or not), or from
 ``--class-counts FILE.npy``.
