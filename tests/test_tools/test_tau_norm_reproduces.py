@@ -52,7 +52,8 @@ def test_reported_metrics_are_those_of_tools_test(tmp_path, tiny_root, monkeypat
     monkeypatch.setattr(sys, 'argv', ['tau_norm.py', cfg, ckpt, '--taus', '0', '0.5', '1', '2',
                                       '--out-dir', str(out), '--device', 'cpu'])
     runpy.run_path(osp.join(REPO_ROOT, 'tools', 'tau_norm.py'), run_name='__main__')
-    assert 'tau' in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert 'elapsed' in printed and 'best tau' in printed  # progress while extracting
     summary = json.loads((out / 'sweep.json').read_text())
     best = next(r for r in summary['sweep'] if r['tau'] == summary['best_tau'])
 
@@ -67,3 +68,37 @@ def test_reported_metrics_are_those_of_tools_test(tmp_path, tiny_root, monkeypat
     if head == 'LWSHead':
         state = safe_load(summary['checkpoint'])['state_dict']
         assert torch.equal(state['head.scales'], torch.ones(4))  # folded into W and b
+
+
+def test_logit_adjust_counts_a_packed_training_split(tmp_path, monkeypatch, capsys):
+    """--logit-adjust with lmdb packs and no image folders: the counts come from the dataset
+    (annotation and cap), not from the pipeline's loader."""
+    import csv
+    import shutil
+
+    from conftest import demo_overrides
+    from mmengine.registry import init_default_scope
+    from pack_testing import DEMO_CONFIG, load_tool, make_photo_root, pack
+    init_default_scope('mmpretrain')
+    root = make_photo_root(tmp_path / 'root', train_counts=[8, 5, 3])
+    tool = load_tool()
+    for split in ('train', 'val'):
+        pack(tool, root, osp.join(root, 'packs', split), split=split)
+        shutil.rmtree(osp.join(root, split))
+    options = demo_overrides(root, num_classes=3) + [
+        f'{s}_dataloader.dataset.lmdb=packs/{"train" if s == "train" else "val"}'
+        for s in ('train', 'val', 'test')] + ['train_dataloader.dataset.max_per_class=4']
+    cfg = Config.fromfile(DEMO_CONFIG)
+    cfg.merge_from_dict(dict(o.split('=', 1) for o in options[:4] if 'num_classes' in o))
+    torch.manual_seed(0)
+    ckpt = tmp_path / 'epoch_1.pth'
+    torch.save({'state_dict': MODELS.build(dict(cfg.model, head=dict(
+        cfg.model.head, num_classes=3))).state_dict()}, str(ckpt))
+    out = tmp_path / 'la'
+    monkeypatch.setattr(sys, 'argv', ['tau_norm.py', DEMO_CONFIG, str(ckpt), '--logit-adjust',
+                                      '--taus', '0', '1', '--out-dir', str(out), '--device',
+                                      'cpu', '--cfg-options', *options])
+    runpy.run_path(osp.join(REPO_ROOT, 'tools', 'tau_norm.py'), run_name='__main__')
+    with open(out / 'best_per_class.csv') as f:
+        # the packed split's counts after the cap of 4 (8, 5, 3 -> 4, 4, 3)
+        assert [r['train_count'] for r in csv.DictReader(f)] == ['4', '4', '3']
