@@ -92,3 +92,20 @@ def test_freezing_under_ddp_rebuilds_the_wrapper_without_the_frozen_parameters(m
         assert _allreduced_bytes(runner.model) == head_bytes
     finally:
         dist.destroy_process_group()
+
+
+def test_train_tool_refuses_the_stage2_sampler_before_stage1(tiny_root, tmp_path):
+    """The README's walkthrough, shrunk: a fifth class without training images (only its id)
+    and a class-balanced stage 2 after epoch 1 fail at start-up, naming the setting."""
+    import os.path as osp
+    import sys
+
+    from conftest import REPO_ROOT, demo_overrides, run_tool
+    config = osp.join(REPO_ROOT, 'configs', 'demo', 'digits_lt_two_stage.py')
+    proc = run_tool([sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), config,
+                     '--work-dir', str(tmp_path), '--cfg-options',
+                     *demo_overrides(tiny_root, num_classes=5, max_epochs=2),
+                     'custom_hooks.0.switch_epoch=1'], check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and 'Epoch(train)' not in out
+    assert '--cfg-options custom_hooks.0.sampler.skip_empty_classes=True' in out
