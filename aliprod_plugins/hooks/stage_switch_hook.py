@@ -105,6 +105,11 @@ class StageSwitchHook(Hook):
         self._frozen: List[nn.Module] = []
         self._stage2_sampler = None
 
+    @property
+    def stage2_sampler(self):
+        """The stage-2 sampler, built (and checked) in ``before_train``; None before."""
+        return self._stage2_sampler
+
     def before_train(self, runner) -> None:
         """Check that the switch can happen in this run, with this model."""
         max_epochs = getattr(runner.train_loop, 'max_epochs', None)

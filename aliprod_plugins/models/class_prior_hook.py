@@ -69,6 +69,10 @@ class ClassPriorHook(Hook):
             runner.logger.warning(
                 'ClassPriorHook: the training dataset now gives other class counts than the '
                 'resumed checkpoint; the prior follows what this run\'s sampler draws')
+        for hook in getattr(runner, 'hooks', ()):  # a later stage's sampler: refused now
+            later = getattr(hook, 'stage2_sampler', None)
+            if later is not None:
+                _check_can_say(later, f'{type(hook).__name__}\'s stage-2 sampler ')
         self._update(runner)
 
     def before_train_epoch(self, runner) -> None:
@@ -107,21 +111,14 @@ class ClassPriorHook(Hook):
         if getattr(loader, 'batch_sampler', None) is not None and \
                 not hasattr(sampler, 'class_probs'):
             sampler = getattr(loader.batch_sampler, 'sampler', sampler)
-        name = type(sampler).__name__
+        name = _check_can_say(sampler, 'the train sampler ')
         if callable(getattr(sampler, 'class_probs', None)):
             probs = np.asarray(sampler.class_probs(runner.epoch), dtype=np.float64)
             total = getattr(sampler, 'total_samples', None) or len(loader.dataset)
             expected, source = probs * total, f'{name}.class_probs({runner.epoch})'
-        elif name in UNIFORM_SAMPLERS:
+        else:  # visits every sample once
             expected, source = self.counts.astype(np.float64), \
                 f'the dataset\'s {self.counts_attr} ({name})'
-        else:
-            raise ValueError(
-                f'ClassPriorHook expects a train sampler that gives its class probabilities '
-                f'(class_probs(epoch), as InstanceBalancedSampler, ClassBalancedSampler, '
-                f'RebalancedSampler and ProgressivelyBalancedSampler do) or one that visits every '
-                f'sample once ({", ".join(UNIFORM_SAMPLERS)}), got {name}: the labels the loss '
-                f'sees under it are unknown')
         size = len(self.counts)
         if len(expected) > size:
             raise ValueError(f'ClassPriorHook: {name} gives probabilities for {len(expected)} '
@@ -147,3 +144,16 @@ class ClassPriorHook(Hook):
     @staticmethod
     def _prior_losses(model) -> List[torch.nn.Module]:
         return [m for m in model.modules() if callable(getattr(m, 'set_class_prior', None))]
+
+
+def _check_can_say(sampler, what: str) -> str:
+    """Return the sampler's class name; raise if its label distribution is unknown."""
+    name = type(sampler).__name__
+    if not callable(getattr(sampler, 'class_probs', None)) and name not in UNIFORM_SAMPLERS:
+        raise ValueError(
+            f'ClassPriorHook expects {what}to give its class probabilities (class_probs(epoch), '
+            f'as InstanceBalancedSampler, ClassBalancedSampler, RebalancedSampler and '
+            f'ProgressivelyBalancedSampler do) or to visit every sample once '
+            f'({", ".join(UNIFORM_SAMPLERS)}), got {name}: the labels the loss sees under it '
+            f'are unknown')
+    return name

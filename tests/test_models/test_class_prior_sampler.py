@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
 from mmengine.runner import Runner
-from mmpretrain.registry import DATASETS, MODELS
+from mmpretrain.registry import DATA_SAMPLERS, DATASETS, MODELS
 from test_balanced_softmax import _classifier
 from torch.utils.data import WeightedRandomSampler
 
@@ -140,3 +140,38 @@ def test_prior_is_recomputed_when_the_stage_switch_changes_the_sampler(tmp_path)
     np.testing.assert_allclose(probe.by_epoch[1], COUNTS)
     np.testing.assert_allclose(probe.by_epoch[2], [40 / 3] * 3)  # class-balanced after the switch
     assert F.softmax(runner.model.loss.log_prior, 0).tolist() == pytest.approx([1 / 3] * 3)
+
+
+@DATA_SAMPLERS.register_module(force=True)
+class ToyOpaqueSampler(torch.utils.data.Sampler):
+    """A sampler that does not say which labels it draws."""
+
+    def __init__(self, dataset, seed=None):
+        self.n = len(dataset)
+
+    def __iter__(self):
+        return iter(range(self.n))
+
+    def __len__(self):
+        return self.n
+
+
+def test_a_later_stage_sampler_that_cannot_say_is_refused_before_training(tmp_path):
+    cfg = Config(dict(
+        model=dict(type='ToyPriorClassifier'), work_dir=str(tmp_path),
+        train_dataloader=dict(batch_size=8, num_workers=0, sampler=dict(type='DefaultSampler'),
+                              dataset=dict(type='ToyPriorDataset'),
+                              collate_fn=dict(type='default_collate')),
+        train_cfg=dict(by_epoch=True, max_epochs=3),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+        custom_hooks=[dict(type='StageSwitchHook', switch_epoch=2,
+                           sampler=dict(type='ToyOpaqueSampler')),
+                      dict(type='ClassPriorHook')],
+        default_scope='mmpretrain', randomness=dict(seed=0), log_level='WARNING',
+        experiment_name=f'prior_{uuid.uuid4().hex}'))
+    runner = Runner.from_cfg(cfg)
+    probe = PriorProbe()
+    runner.register_hook(probe)
+    with pytest.raises(ValueError, match="StageSwitchHook's stage-2 sampler to give its class"):
+        runner.train()
+    assert probe.by_epoch == {}  # before the first iteration
