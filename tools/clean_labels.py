@@ -135,7 +135,7 @@ def label_scores(model: torch.nn.Module, loader, labels: np.ndarray, adjust: tor
     """
     print(f'scoring with {what}', flush=True)
     scores = np.full(len(labels), np.nan)
-    bad, bar = [], ProgressBar(len(loader))
+    bad, bar = [], ProgressBar(len(loader), file=sys.stdout)
     for batch in loader:
         bad.extend(batch['bad'])
         if batch['indices']:

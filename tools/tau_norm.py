@@ -112,7 +112,7 @@ def extract_features(model: torch.nn.Module, loader, device: str):
     """
     feats, labels = [], []
     weight, bias = linear_head(model)
-    bar = ProgressBar(len(loader))
+    bar = ProgressBar(len(loader), file=sys.stdout)  # the current stdout, not import-time
     for data in loader:
         data = model.data_preprocessor(data, False)
         backbone_feats = model.extract_feat(data['inputs'])
