@@ -46,6 +46,7 @@ def main() -> None:
     init_default_scope('mmpretrain')
     dataset, loader = cl.build_split(cfg)
     labels = np.asarray(dataset.get_gt_labels())
+    prior_counts = cl.train_prior_counts(cfg, dataset.num_classes)
     is_flip = np.array([dataset._index.relative_path(i) in flipped for i in range(len(labels))])
     rows = {}
     for seed_dir in sorted(glob.glob(osp.join(work, 'seed*'))):
@@ -55,9 +56,9 @@ def main() -> None:
             continue
         early = _early(seed_dir, ckpts)
         for tau in (1.0, 0.0):
-            adjust = tau * log_prior(dataset.class_counts).float()
+            adjust = tau * log_prior(prior_counts).float()  # the capped training prior
             score = {p: cl.label_scores(cl.build_model(cfg, p, 'cpu'), loader, labels, adjust,
-                                        'cpu', osp.basename(p))
+                                        'cpu', osp.basename(p))[0]
                      for p in sorted(set(early + ckpts[-1:]))}
             for name, paths in ((f'early {"+".join(_ep(p) for p in early)}', early),
                                 (f'last {_ep(ckpts[-1])}', ckpts[-1:])):

@@ -8,11 +8,19 @@ Criterion: for every image of the training split (as ``train_dataloader.dataset`
 with the config's test pipeline and without ``max_per_class`` capping, so that the result
 replaces the original annotation and the capping still applies when training on it), the
 probability of its given label under the class-balanced posterior
-``softmax(logits - adjust_tau * log(prior))`` (prior: the split's own class counts; this stops
-tail images from looking wrong just for being tail), averaged over the given checkpoints. An
-image is removed when that score is below ``--threshold``, unless it is among the K best-scored
-images of its class (``--min-keep``): no class loses its last K images (classes with fewer keep
-all). Which checkpoints: a network fits clean labels first and memorises wrong ones late,
+``softmax(logits - adjust_tau * log(prior))``, averaged over the given checkpoints. The prior is
+the one the model was trained with: the class counts of ``train_dataloader.dataset`` as
+configured, i.e. **after** capping (classes without images count as one image); this stops tail
+images from looking wrong just for being tail. A checkpoint trained with Balanced Softmax
+(``BalancedSoftmaxLoss`` in the config) already gives class-balanced logits: it is scored raw
+(``--adjust-tau`` defaults to 0 for it, and a positive value is refused: that would adjust
+twice). A model fine-tuned with class-balanced sampling is balanced too: pass ``--adjust-tau 0``.
+An image is removed when its score is below ``--threshold``, unless it is among the K
+best-scored images of its class (``--min-keep``): no class loses its last K images (classes with
+fewer keep all). Images that fail to load are listed and not scored (whatever the config's
+``on_error``: a resampled image's score would be charged to the bad one); they stay in the
+annotation, where training's ``on_error`` decides. Which checkpoints: a network fits clean
+labels first and memorises wrong ones late,
 mostly after the LR drops (Arpit et al., ICML 2017), so on long runs a model at the end of
 training accepts labels it should reject; checkpoints from before the first LR decay, averaged
 (an approximation of area-under-margin ranking, Pleiss et al., NeurIPS 2020), avoid that. Measure
@@ -20,22 +28,26 @@ it on your schedule: on Digits-LT's short one (20 epochs, 20% flipped labels) th
 checkpoint had not memorised the flips and ranked them better than the early ones
 (``benchmarks/sweep_clean_labels.py``; figures in the README).
 
+Memory: O(batch + N) whatever the number of classes C: each batch's ``(B, C)`` logits are
+reduced to the label's log-probability at once; the tool holds one float per image (the
+running sum of scores), the labels and the list of bad images, never ``N x C``.
+
 Writes ``--out`` in the format of the input annotation (AliProducts JSON or list file), and
-next to it ``<stem>_report.json`` (per class: images, removed, kept), ``<stem>_removed.csv``
-(every removed image with its label and score) and ``<stem>_removed_per_class.png``.
+next to it ``<stem>_report.json`` (per class: images, removed, kept; the bad images),
+``<stem>_removed.csv`` (every removed image with its label and score) and
+``<stem>_removed_per_class.png``.
 """
 import argparse
-import json
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path[:0] = [osp.dirname(osp.dirname(osp.abspath(__file__))), osp.dirname(osp.abspath(__file__))]
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from mmengine.dataset import pseudo_collate  # noqa: E402
 from mmengine.runner.checkpoint import load_state_dict  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 from mmpretrain.registry import DATASETS, MODELS  # noqa: E402
@@ -43,7 +55,11 @@ from mmpretrain.registry import DATASETS, MODELS  # noqa: E402
 import aliprod_plugins  # noqa: E402,F401  registration
 from aliprod_plugins.engine import safe_load  # noqa: E402
 from aliprod_plugins.engine.atomic_io import atomic_write_bytes  # noqa: E402
+from aliprod_plugins.evaluation import build_train_dataset, counts_from_dataset  # noqa: E402
 from aliprod_plugins.evaluation.calibration import log_prior  # noqa: E402
+from aliprod_plugins.models import BalancedSoftmaxLoss  # noqa: E402
+from aliprod_plugins.transforms.errors import ImageLoadError  # noqa: E402
+from clean_labels_report import annotation_bytes, write_report  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -58,9 +74,9 @@ def parse_args() -> argparse.Namespace:
                       '(default: 0.1)')
     crit.add_argument('--min-keep', type=int, default=5,
                       help='always keep the K best-scored images of each class (default: 5)')
-    crit.add_argument('--adjust-tau', type=float, default=1.0,
-                      help='score with logits - tau * log(prior); 0 scores the raw softmax '
-                      '(default: 1.0)')
+    crit.add_argument('--adjust-tau', type=float, default=None,
+                      help='score with logits - tau * log(training prior); 0 scores the raw '
+                      'softmax (default: 1.0, or 0 for a Balanced Softmax model)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu',
                         help='device (default: cuda if present)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -99,18 +115,44 @@ def select_removed(labels: np.ndarray, scores: np.ndarray, threshold: float,
 
 @torch.no_grad()
 def label_scores(model: torch.nn.Module, loader, labels: np.ndarray, adjust: torch.Tensor,
-                 device: str, what: str) -> np.ndarray:
-    """Probability of each image's label under ``softmax(logits - adjust)``, in loader order."""
+                 device: str, what: str) -> tuple:
+    """Probability of each image's label under ``softmax(logits - adjust)``.
+
+    Each batch's ``(B, C)`` logits are reduced to the label's log-probability before the next
+    batch: the memory is O(batch + N), never N x C.
+
+    Args:
+        model (torch.nn.Module): The classifier, in eval mode.
+        loader: A loader of :func:`build_split` (yields indices, bad images and a batch).
+        labels (np.ndarray): The split's labels (N,), in dataset order.
+        adjust (torch.Tensor): ``(C,)`` subtracted from the logits.
+        device (str): Device of the model.
+        what (str): Shown with the progress bar.
+
+    Returns:
+        tuple: ``(scores, bad)``: float64 (N,), NaN where the image failed to load, and a
+        list of ``(index, message)`` of the images that failed.
+    """
     print(f'scoring with {what}', flush=True)
-    out, bar = [], ProgressBar(len(loader))
-    for data in loader:
-        data = model.data_preprocessor(data, False)
-        logits = model(data['inputs'], mode='tensor').float() - adjust
-        out.append(torch.log_softmax(logits, dim=1).cpu())
+    scores = np.full(len(labels), np.nan)
+    bad, bar = [], ProgressBar(len(loader), file=sys.stdout)
+    for batch in loader:
+        bad.extend(batch['bad'])
+        if batch['indices']:
+            idx = np.asarray(batch['indices'])
+            data = model.data_preprocessor(batch['data'], False)
+            logits = model(data['inputs'], mode='tensor').float() - adjust
+            target = torch.as_tensor(labels[idx], device=logits.device)
+            got = [int(s.gt_label.reshape(-1)[0]) for s in data['data_samples']]
+            if got != labels[idx].tolist():  # the batch must be the images it names
+                raise RuntimeError(f'clean_labels.py: batch labels {got[:5]} do not match the '
+                                   f'annotation\'s {labels[idx][:5].tolist()} at {idx[:5]}')
+            # log p(y) = z_y - logsumexp(z), per row: (B,) kept, (B, C) dropped here
+            logp = logits.gather(1, target[:, None])[:, 0] - torch.logsumexp(logits, dim=1)
+            scores[idx] = logp.exp().double().cpu().numpy()
         bar.update()
     sys.stdout.write('\n')
-    logp = torch.cat(out)
-    return logp[torch.arange(len(labels)), torch.as_tensor(labels.copy())].exp().numpy()
+    return scores, bad
 
 
 def build_model(cfg: Config, checkpoint: str, device: str) -> torch.nn.Module:
@@ -123,76 +165,62 @@ def build_model(cfg: Config, checkpoint: str, device: str) -> torch.nn.Module:
     return model.to(device).eval()
 
 
+def trained_adjustment(model: torch.nn.Module) -> float:
+    """The ``tau`` of the Balanced Softmax loss the model was trained with (0 if none)."""
+    return max([m.tau for m in model.modules() if isinstance(m, BalancedSoftmaxLoss)] or [0.0])
+
+
+def train_prior_counts(cfg: Config, num_classes: int) -> np.ndarray:
+    """Class counts of ``train_dataloader.dataset`` as configured (after capping), padded."""
+    counts = counts_from_dataset(build_train_dataset(cfg.train_dataloader), num_classes=num_classes)
+    if counts is None or len(counts) > num_classes:
+        raise ValueError(f'clean_labels.py expects training class counts of at most '
+                         f'{num_classes} classes from train_dataloader.dataset, got '
+                         f'{None if counts is None else len(counts)}')
+    return np.pad(counts, (0, num_classes - len(counts)))
+
+
+class _Tolerant(torch.utils.data.Dataset):
+    """The split with each image that fails to load reported instead of raised."""
+
+    def __init__(self, dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, idx: int) -> dict:
+        try:
+            return dict(index=idx, data=self.dataset[idx])
+        except ImageLoadError as err:
+            return dict(index=idx, bad=str(err))
+
+
+def _collate(items: list) -> dict:
+    good = [it for it in items if 'data' in it]
+    return dict(indices=[it['index'] for it in good],
+                bad=[(it['index'], it['bad']) for it in items if 'bad' in it],
+                data=pseudo_collate([it['data'] for it in good]) if good else None)
+
+
 def build_split(cfg: Config):
-    """The training split without capping, with the test pipeline, in annotation order."""
+    """The training split without capping, with the test pipeline, in annotation order.
+
+    The dataset raises on a bad image (``on_error='raise'``, whatever the config says: a
+    replacement's score would be charged to the bad image); the loader reports it instead.
+    """
     ds_cfg = cfg.train_dataloader.dataset.copy()
     if ds_cfg.get('type') != 'AliProductsDataset':
         raise ValueError(f'clean_labels.py rewrites the annotation of an AliProductsDataset, '
                          f'got train_dataloader.dataset of type {ds_cfg.get("type")!r}')
-    ds_cfg.update(max_per_class=None, indices=None, pipeline=cfg.val_dataloader.dataset.pipeline)
+    ds_cfg.update(max_per_class=None, indices=None, on_error='raise',
+                  pipeline=cfg.val_dataloader.dataset.pipeline)
     dataset = DATASETS.build(ds_cfg)
     val = cfg.val_dataloader
-    loader = Runner.build_dataloader(dict(
-        batch_size=val.get('batch_size', 64), num_workers=val.get('num_workers', 0),
-        sampler=dict(type='DefaultSampler', shuffle=False), dataset=dataset))
+    loader = torch.utils.data.DataLoader(
+        _Tolerant(dataset), batch_size=val.get('batch_size', 64), shuffle=False,
+        num_workers=val.get('num_workers', 0), collate_fn=_collate)
     return dataset, loader
-
-
-def annotation_bytes(dataset, keep: np.ndarray) -> bytes:
-    """The kept images as an annotation in the dataset's own format (JSON or list file)."""
-    index, idx = dataset._index, np.flatnonzero(keep)
-    labels = index.labels
-    if dataset.ann_format == 'json':
-        images = [{'class_id': f'{int(labels[i]):05d}', 'image_id': index.name(i)} for i in idx]
-        text = json.dumps({'images': images}, ensure_ascii=False)
-        return text.encode('utf-8', 'surrogateescape')
-    lines = [f'{index.relative_path(i)} {int(labels[i])}\n' for i in idx]
-    return ''.join(lines).encode('utf-8', 'surrogateescape')
-
-
-def write_report(out: str, dataset, labels, scores, removed, args) -> str:
-    stem, folder = osp.splitext(osp.basename(out))[0], osp.dirname(osp.abspath(out))
-    num_classes = dataset.num_classes
-    total = np.bincount(labels, minlength=num_classes)
-    gone = np.bincount(labels[removed], minlength=num_classes)
-    report = dict(config=args.config, checkpoints=args.checkpoints, threshold=args.threshold,
-                  min_keep=args.min_keep, adjust_tau=args.adjust_tau,
-                  annotation=dataset.ann_file, format=dataset.ann_format, out=out,
-                  images=int(len(labels)), removed=int(removed.sum()),
-                  per_class=[dict(label=int(c), images=int(total[c]), removed=int(gone[c]),
-                                  kept=int(total[c] - gone[c]))
-                             for c in np.flatnonzero(total)])
-    atomic_write_bytes(osp.join(folder, f'{stem}_report.json'),
-                       json.dumps(report, indent=1).encode())
-    rows = ['path,label,score\n'] + [
-        f'{dataset._index.relative_path(i)},{int(labels[i])},{scores[i]:.6f}\n'
-        for i in np.flatnonzero(removed)]
-    atomic_write_bytes(osp.join(folder, f'{stem}_removed.csv'),
-                       ''.join(rows).encode('utf-8', 'surrogateescape'))
-    _plot(osp.join(folder, f'{stem}_removed_per_class.png'), total, gone)
-    return folder
-
-
-def _plot(path: str, total: np.ndarray, gone: np.ndarray) -> None:
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    order = np.argsort(-total, kind='stable')
-    order = order[total[order] > 0]
-    x = np.arange(len(order))
-    fig, ax = plt.subplots(figsize=(8, 4))
-    ax.fill_between(x, total[order] - gone[order], step='mid', label='kept', color='tab:blue')
-    ax.fill_between(x, total[order], total[order] - gone[order], step='mid', color='tab:red',
-                    label='removed')
-    ax.set_xlabel('classes, largest first')
-    ax.set_ylabel('training images')
-    ax.set_yscale('symlog', linthresh=10)
-    ax.set_ylim(bottom=0)
-    ax.set_title(f'{int(gone.sum())} of {int(total.sum())} images removed')
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def main() -> None:
@@ -207,25 +235,46 @@ def main() -> None:
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     dataset, loader = build_split(cfg)
     labels = np.asarray(dataset.get_gt_labels(), dtype=np.int64)
-    adjust = args.adjust_tau * log_prior(dataset.class_counts).float().to(args.device)
-    scores = np.zeros(len(labels))
+    total, bad, adjust = np.zeros(len(labels)), None, None
     for i, ckpt in enumerate(args.checkpoints):
         model = build_model(cfg, ckpt, args.device)
+        if adjust is None:
+            adjust = _adjustment(args, cfg, model)
         what = f'checkpoint {i + 1}/{len(args.checkpoints)} ({ckpt})'
-        scores += label_scores(model, loader, labels, adjust, args.device, what)
-    scores /= len(args.checkpoints)
-    removed = select_removed(labels, scores, args.threshold, args.min_keep)
+        scores, bad = label_scores(model, loader, labels, adjust, args.device, what)
+        total += scores
+    scores = total / len(args.checkpoints)  # NaN where an image failed to load
+    unscored = np.isnan(scores)
+    removed = np.zeros(len(labels), dtype=bool)  # images that failed to load stay, unscored
+    removed[~unscored] = select_removed(labels[~unscored], scores[~unscored], args.threshold,
+                                        args.min_keep)
 
     out = osp.abspath(args.out)
     atomic_write_bytes(out, annotation_bytes(dataset, ~removed))
-    folder = write_report(out, dataset, labels, scores, removed, args)
+    folder = write_report(out, dataset, labels, scores, removed, args, bad)
     spared = int(((scores < args.threshold) & ~removed).sum())
     classes = int((np.bincount(labels[removed], minlength=dataset.num_classes) > 0).sum())
-    print(f'clean_labels: scored {len(labels)} images with {len(args.checkpoints)} '
-          f'checkpoint(s); removed {int(removed.sum())} ({100 * removed.mean():.1f}%) from '
-          f'{classes} classes, kept {int((~removed).sum())} ({spared} below the threshold '
-          f'kept by --min-keep {args.min_keep}); wrote {out} ({dataset.ann_format}) and its '
-          f'report in {folder}')
+    print(f'clean_labels: scored {int((~unscored).sum())} images with '
+          f'{len(args.checkpoints)} checkpoint(s) (adjust tau {args.adjust_tau:g}); removed '
+          f'{int(removed.sum())} ({100 * removed.mean():.1f}%) from {classes} classes, kept '
+          f'{int((~removed).sum())} ({spared} below the threshold kept by --min-keep '
+          f'{args.min_keep}; {len(bad)} that failed to load kept unscored, listed in the '
+          f'report); wrote {out} ({dataset.ann_format}) and its report in {folder}')
+
+
+def _adjustment(args, cfg: Config, model: torch.nn.Module) -> torch.Tensor:
+    """``tau * log(prior)`` of the scoring; refuses to adjust a Balanced Softmax model twice."""
+    trained = trained_adjustment(model)
+    if args.adjust_tau is None:
+        args.adjust_tau = 0.0 if trained else 1.0
+    elif trained and args.adjust_tau > 0:
+        raise ValueError(f'--adjust-tau {args.adjust_tau:g} with a model trained with '
+                         f'BalancedSoftmaxLoss(tau={trained:g}): its logits are class-balanced '
+                         f'already, adjusting them again would favour the tail twice; expected '
+                         f'--adjust-tau 0 (the default for such a model)')
+    num_classes = model.head.num_classes
+    counts = train_prior_counts(cfg, num_classes) if args.adjust_tau else np.ones(num_classes)
+    return args.adjust_tau * log_prior(counts).float().to(args.device)
 
 
 if __name__ == '__main__':

@@ -4,15 +4,23 @@
     python tools/tau_norm.py CONFIG CKPT --taus 0 0.5 1 --out-dir work_dirs/tau
     python tools/tau_norm.py CONFIG CKPT --logit-adjust
 
-Computes the classifier inputs (``head.fc``'s input) of the validation split once, then for
-each tau evaluates W / ||W||^tau without bias (or, with ``--logit-adjust``, the logits minus
-tau * log(training prior)) with LongTailAccuracy's computation, prints tau vs metrics, picks
-the tau with the best mean class accuracy (the first listed on ties) and writes to ``--out-dir``
-(default: ``<checkpoint dir>/tau_norm`` or ``/logit_adjust``): ``sweep.json`` / ``sweep.csv``
-(tau vs metrics), ``best.json`` (the chosen tau and its metrics), ``best_per_class.csv`` and
-``<checkpoint>_<mode>_tau<best>.pth`` with the calibrated head.
+Computes the classifier inputs (``head.fc``'s input) of the validation split once (with a
+progress bar), then for each tau evaluates W / ||W||^tau without bias (or, with
+``--logit-adjust``, the logits minus tau * log(training prior)) with LongTailAccuracy's
+computation, prints tau vs metrics, picks the tau with the best mean class accuracy (the first
+listed on ties) and writes to ``--out-dir`` (default: ``<checkpoint dir>/tau_norm`` or
+``/logit_adjust``): ``sweep.json`` / ``sweep.csv`` (tau vs metrics), ``best.json`` (the
+chosen tau and its metrics), ``best_per_class.csv`` and ``<checkpoint>_<mode>_tau<best>.pth``
+with the calibrated head.
 Training class counts (shot groups, prior) come from ``train_dataloader.dataset`` as in
-``tools/test.py``, or from ``--class-counts FILE.npy``.
+``tools/test.py`` (the dataset's own counts after capping, packed or not), or from
+``--class-counts FILE.npy``.
+
+An ``LWSHead`` (``s * (W x + b)``) is folded first: W and b are the learnt scales times the
+stage-1 classifier, and the written checkpoint holds the calibrated W and b with the scales set
+to 1. Both the "original" row and the chosen tau's row are what ``tools/test.py`` reports on the
+input and on the written checkpoint; a head whose logits are not its linear layer's (checked on
+the first batch) is refused.
 """
 import argparse
 import io
@@ -29,6 +37,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmengine.runner.checkpoint import load_state_dict  # noqa: E402
+from mmengine.utils import ProgressBar  # noqa: E402
 from mmpretrain.registry import MODELS  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration
@@ -39,6 +48,7 @@ from aliprod_plugins.evaluation.calibration import (best_index, calibrated_head,
                                                     predict_topk, sweep)
 from aliprod_plugins.evaluation.functional import long_tail_metrics  # noqa: E402
 from aliprod_plugins.evaluation.reports import write_per_class_csv  # noqa: E402
+from aliprod_plugins.models import LWSHead  # noqa: E402
 
 DEFAULT_TAUS = [round(0.1 * i, 1) for i in range(21)]
 SELECT_BY = 'mean_class_acc'
@@ -80,21 +90,53 @@ def build_model(cfg: Config, checkpoint: str, device: str) -> torch.nn.Module:
     return model.to(device).eval()
 
 
+def linear_head(model: torch.nn.Module) -> tuple:
+    """The ``(weight, bias)`` the head's logits are made of, LWS scales folded in."""
+    fc = model.head.fc
+    weight = fc.weight.detach()
+    bias = None if fc.bias is None else fc.bias.detach()
+    if isinstance(model.head, LWSHead):  # s * (W x + b) = (s W) x + s b
+        scales = model.head.scales.detach()
+        weight = weight * scales[:, None]
+        bias = None if bias is None else bias * scales
+    return weight, bias
+
+
 @torch.no_grad()
 def extract_features(model: torch.nn.Module, loader, device: str):
-    """Return the ``head.fc`` inputs ``(N, D)`` and true labels ``(N,)`` of a dataloader."""
+    """Return the ``head.fc`` inputs ``(N, D)`` and true labels ``(N,)`` of a dataloader.
+
+    On the first batch the head's own logits are compared with the linear classifier of
+    :func:`linear_head`: a head that computes anything else is refused (its sweep would not
+    be what ``tools/test.py`` sees).
+    """
     feats, labels = [], []
+    weight, bias = linear_head(model)
+    bar = ProgressBar(len(loader), file=sys.stdout)  # the current stdout, not import-time
     for data in loader:
         data = model.data_preprocessor(data, False)
-        feats.append(model.head.pre_logits(model.extract_feat(data['inputs'])).float())
+        backbone_feats = model.extract_feat(data['inputs'])
+        feats.append(model.head.pre_logits(backbone_feats).float())
+        if len(feats) == 1:
+            _check_linear(model.head(backbone_feats).float(), feats[0] @ weight.float().t()
+                          + (0 if bias is None else bias.float()), type(model.head).__name__)
         for sample in data['data_samples']:
             if 'gt_label' not in sample:
                 raise ValueError('tau_norm.py needs a labelled split (val_dataloader), got a '
                                  'data sample without gt_label')
             labels.append(int(sample.gt_label.reshape(-1)[0]))
+        bar.update()
+    sys.stdout.write('\n')
     dim = model.head.fc.in_features
     return (torch.cat(feats) if feats else torch.zeros(0, dim, device=device),
             np.asarray(labels, dtype=np.int64))
+
+
+def _check_linear(logits: torch.Tensor, linear: torch.Tensor, head: str) -> None:
+    if not torch.allclose(logits, linear, rtol=1e-4, atol=1e-4 * float(linear.abs().max())):
+        raise ValueError(f'tau_norm.py calibrates heads whose logits are fc(pre_logits(x)) '
+                         f'(LinearClsHead, LWSHead), got {head} whose logits differ by up to '
+                         f'{float((logits - linear).abs().max()):.3g}')
 
 
 def train_counts(cfg: Config, path: str = None):
@@ -148,8 +190,7 @@ def main() -> None:
     loader = Runner.build_dataloader(cfg.val_dataloader)
     feats, gt = extract_features(model, loader, args.device)
     shutdown_workers(loader)  # persistent workers: now, not 5 s each at exit (GPU)
-    weight, bias = model.head.fc.weight.detach(), model.head.fc.bias
-    bias = None if bias is None else bias.detach()
+    weight, bias = linear_head(model)  # what the input checkpoint's logits are made of
     original = dict(zip(('metrics', 'per_class'), long_tail_metrics(
         predict_topk(feats, weight, bias, max(opts['topk'])), gt, opts['topk'],
         weight.size(0), counts, opts['many_shot_thr'], opts['few_shot_thr'])))
@@ -177,6 +218,11 @@ def write_outputs(out_dir, args, mode, rows, best, original, weight, bias, count
     state['head.fc.weight'] = w.cpu().clone()
     if 'head.fc.bias' in state:
         state['head.fc.bias'] = b.cpu().clone()
+    elif b.any():
+        raise ValueError(f'{args.checkpoint}: the head has no bias to hold the logit '
+                         f'adjustment; expected a head.fc.bias in the checkpoint')
+    if 'head.scales' in state:  # folded into w and b (LWSHead)
+        state['head.scales'] = torch.ones_like(state['head.scales'])
     meta = dict(ckpt.get('meta') or {}, calibration=dict(mode=mode, tau=tau, selected_by=SELECT_BY))
     buffer = io.BytesIO()
     torch.save({'meta': meta, 'state_dict': state}, buffer)

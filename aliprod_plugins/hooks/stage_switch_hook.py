@@ -1,7 +1,8 @@
 """Switch to the second stage of decoupled training inside one run (Kang et al., ICLR 2020).
 
 At the start of epoch ``switch_epoch`` the hook rebuilds the train dataloader with a new sampler
-(same dataset object, pipeline, batch size and workers), sets the stage-2 learning rate and stops
+(same dataset object, pipeline, batch size and workers; the sampler is built and checked
+against the dataset before the first iteration of the run), sets the stage-2 learning rate and stops
 the LR schedulers so that they cannot undo it, and optionally freezes the backbone and neck
 (BatchNorm statistics included) and re-initialises the classifier (cRT)::
 
@@ -19,20 +20,19 @@ input of ``tools/tau_norm.py``, a separate stage-2 run's ``load_from`` and ``too
 """
 import copy
 import numbers
-from contextlib import contextmanager
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 import torch
 from mmengine.dist import broadcast, get_world_size
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmengine.optim import OptimWrapperDict
 from mmpretrain.registry import DATA_SAMPLERS, HOOKS
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from aliprod_plugins.engine.atomic_checkpoint import save_checkpoint_atomic
 from aliprod_plugins.engine.loader_workers import shutdown_workers
+from .stage_switch_utils import fmt, not_deep_copied, optim_wrappers, rewrap_ddp, schedulers
 
 #: file name, in the work dir, of the model at the end of stage 1
 STAGE1_CHECKPOINT = 'stage1_final.pth'
@@ -54,8 +54,9 @@ class StageSwitchHook(Hook):
             Defaults to None. With ``lr`` or ``lr_mult`` set, all LR schedulers are stopped; with
             neither, the LR and the schedulers are left alone.
         freeze_backbone (bool): Stop gradients into the backbone and neck and keep their
-            BatchNorm (and dropout) layers in eval mode. Under DDP this needs
-            ``find_unused_parameters=True``. Defaults to False.
+            BatchNorm (and dropout) layers in eval mode. Under DDP the wrapper is then rebuilt
+            without them, so they leave its buckets. Defaults to False. (A separate stage-2 run
+            freezes at build time instead: the backbone's ``frozen_stages`` / ``norm_eval``.)
         reinit_head (bool): Re-initialise the head (``reset_parameters()`` then its
             ``init_cfg``) and drop its optimizer state. Defaults to False.
     """
@@ -102,6 +103,12 @@ class StageSwitchHook(Hook):
         self._applied = False
         self._resumed_after_switch = False
         self._frozen: List[nn.Module] = []
+        self._stage2_sampler = None
+
+    @property
+    def stage2_sampler(self):
+        """The stage-2 sampler, built (and checked) in ``before_train``; None before."""
+        return self._stage2_sampler
 
     def before_train(self, runner) -> None:
         """Check that the switch can happen in this run, with this model."""
@@ -117,11 +124,8 @@ class StageSwitchHook(Hook):
             if getattr(self, option) and not isinstance(getattr(model, part, None), nn.Module):
                 raise ValueError(f'StageSwitchHook({option}=True) expects a model with a '
                                  f'`{part}` module, got {type(model).__name__} without one')
-        if (self.freeze_backbone and isinstance(runner.model, DistributedDataParallel)
-                and not runner.model.find_unused_parameters):
-            raise ValueError('StageSwitchHook(freeze_backbone=True) under DDP expects '
-                             '`find_unused_parameters = True` in the config (frozen parameters '
-                             'get no gradient), got find_unused_parameters=False')
+        if self.sampler is not None:
+            self._stage2_sampler = self._build_sampler(runner)
 
     def before_train_epoch(self, runner) -> None:
         """Enter stage 2 at ``switch_epoch``, or at once when resumed past it."""
@@ -142,7 +146,7 @@ class StageSwitchHook(Hook):
             changes.append(self._switch_lr(runner, apply_mult=first_time))
         model = self._model(runner)
         if self.freeze_backbone:
-            changes.append(self._freeze(model))
+            changes.append(self._freeze(runner, model))
         if self.reinit_head and first_time:
             changes.append(self._reinit_head(runner, model.head))
         self._applied = True
@@ -151,9 +155,10 @@ class StageSwitchHook(Hook):
                            + '; '.join(changes))
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        """Keep frozen parts in eval mode (``model.train()`` at each epoch start resets it)."""
+        """Put frozen parts back in eval mode after ``model.train()`` (once per epoch)."""
         for module in self._frozen:
-            module.eval()
+            if module.training:
+                module.eval()
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         """Record in the checkpoint whether stage 2 has begun."""
@@ -174,10 +179,11 @@ class StageSwitchHook(Hook):
         cfg = dict(cfg)
         cfg['dataset'] = old.dataset  # the built (and possibly sliced) dataset: no re-indexing
         cfg.pop('num_batch_per_epoch', None)
-        cfg['sampler'] = copy.deepcopy(self.sampler)
+        # built and checked against the dataset in before_train
+        cfg['sampler'] = self._stage2_sampler or self._build_sampler(runner)
         diff_rank_seed = runner.cfg.get('randomness', {}).get('diff_rank_seed', False)
         shutdown_workers(old)
-        with _not_deep_copied(old.dataset):
+        with not_deep_copied(old.dataset):
             new = runner.build_dataloader(cfg, seed=runner.seed, diff_rank_seed=diff_rank_seed)
         sampler = new.sampler
         if not hasattr(sampler, 'set_epoch') and new.batch_sampler is not None:
@@ -192,34 +198,58 @@ class StageSwitchHook(Hook):
         return f'sampler {type(old.sampler).__name__} -> {sampler!r}'
 
     def _switch_lr(self, runner, apply_mult: bool) -> str:
-        groups = [g for w in _optim_wrappers(runner.optim_wrapper)
+        groups = [g for w in optim_wrappers(runner.optim_wrapper)
                   for g in w.optimizer.param_groups]
         before = sorted({g['lr'] for g in groups})
         if self.lr is not None or apply_mult:
             for group in groups:
                 group['lr'] = self.lr if self.lr is not None else group['lr'] * self.lr_mult
         stopped = 0
-        for scheduler in _schedulers(runner.param_schedulers):
+        for scheduler in schedulers(runner.param_schedulers):
             if getattr(scheduler, 'param_name', None) == 'lr':
                 scheduler.end = scheduler.begin  # an empty range: step() no longer sets the LR
                 stopped += 1
         after = sorted({g['lr'] for g in groups})
-        return (f'lr {_fmt(before)} -> {_fmt(after)} on {len(groups)} param group(s), '
+        return (f'lr {fmt(before)} -> {fmt(after)} on {len(groups)} param group(s), '
                 f'{stopped} LR scheduler(s) stopped')
 
-    def _freeze(self, model: nn.Module) -> str:
+    def _freeze(self, runner, model: nn.Module) -> str:
         self._frozen = [m for m in (model.backbone, getattr(model, 'neck', None))
                         if isinstance(m, nn.Module)]
-        num = 0
+        num = newly = 0
         for module in self._frozen:
             for param in module.parameters():
+                newly += param.numel() if param.requires_grad else 0
                 param.requires_grad_(False)
                 param.grad = None
                 num += param.numel()
             module.eval()
         names = '+'.join(n for n in ('backbone', 'neck') if isinstance(getattr(model, n, None),
                                                                        nn.Module))
-        return f'froze {names} ({num} parameters, BatchNorm in eval mode)'
+        ddp = ''
+        if newly and isinstance(runner.model, DistributedDataParallel):
+            runner.model = rewrap_ddp(runner.model)
+            ddp = '; DDP wrapper rebuilt without them'
+        return f'froze {names} ({num} parameters, BatchNorm in eval mode{ddp})'
+
+    def _build_sampler(self, runner):
+        """Build the stage-2 sampler on the run's dataset, naming the setting if it fails."""
+        dataset = runner.train_loop.dataloader.dataset
+        try:
+            return DATA_SAMPLERS.build(copy.deepcopy(self.sampler),
+                                       default_args=dict(dataset=dataset, seed=runner.seed))
+        except (ValueError, TypeError) as err:
+            where = 'custom_hooks'
+            hooks = runner.cfg.get('custom_hooks') or []
+            for i, hook in enumerate(hooks):
+                if isinstance(hook, dict) and hook.get('type') in ('StageSwitchHook',
+                                                                   StageSwitchHook):
+                    where = f'custom_hooks.{i}.sampler'
+            raise ValueError(
+                f'StageSwitchHook(switch_epoch={self.switch_epoch}): the stage-2 sampler '
+                f'{self.sampler!r} does not fit the training dataset: {err}. Change {where} '
+                f'(a class without training images keeps its id; to draw only among classes '
+                f'with images: --cfg-options {where}.skip_empty_classes=True)') from err
 
     def _reinit_head(self, runner, head: nn.Module) -> str:
         # a generator seeded by (run seed, switch epoch): the same head on every rank and in
@@ -237,7 +267,7 @@ class StageSwitchHook(Hook):
         if get_world_size() > 1:
             for tensor in params + list(head.buffers()):
                 broadcast(tensor.data, 0)
-        for wrapper in _optim_wrappers(runner.optim_wrapper):
+        for wrapper in optim_wrappers(runner.optim_wrapper):
             for param in params:
                 wrapper.optimizer.state.pop(param, None)
         return f're-initialised {type(head).__name__} ({sum(p.numel() for p in params)} ' \
@@ -246,36 +276,3 @@ class StageSwitchHook(Hook):
     @staticmethod
     def _model(runner) -> nn.Module:
         return runner.model.module if is_model_wrapper(runner.model) else runner.model
-
-
-def _optim_wrappers(optim_wrapper) -> list:
-    if isinstance(optim_wrapper, OptimWrapperDict):
-        return list(optim_wrapper.values())
-    return [optim_wrapper]
-
-
-def _schedulers(param_schedulers) -> Iterator:
-    if param_schedulers is None:
-        return iter(())
-    if isinstance(param_schedulers, dict):
-        return (s for group in param_schedulers.values() for s in group)
-    return iter(param_schedulers)
-
-
-def _fmt(values: list) -> str:
-    return '/'.join(f'{v:g}' for v in values)
-
-
-@contextmanager
-def _not_deep_copied(obj) -> Iterator[None]:
-    """Make ``copy.deepcopy`` return ``obj`` itself (``build_dataloader`` copies its cfg)."""
-    try:
-        obj.__deepcopy__ = lambda memo: obj
-        patched = True
-    except AttributeError:  # no instance __dict__: let it be copied
-        patched = False
-    try:
-        yield
-    finally:
-        if patched:
-            del obj.__deepcopy__

@@ -65,11 +65,28 @@ class BalancedSoftmaxLoss(nn.Module):
             counts (Sequence[int] | np.ndarray): Training images of each class.
         """
         counts = load_class_counts(np.asarray(counts), 'BalancedSoftmaxLoss class counts')
-        if counts.sum() == 0:
+        self.set_class_prior(counts)
+
+    def set_class_prior(self, expected) -> None:
+        """Set the prior from the expected labels of each class per epoch.
+
+        ``ClassPriorHook`` passes the sampler's class probabilities times the epoch length
+        (for an instance-balanced epoch: the class counts). Classes expected less than once
+        count as once, as empty classes count as one image.
+
+        Args:
+            expected (Sequence[float] | np.ndarray): Expected labels of each class, >= 0.
+        """
+        expected = np.asarray(expected, dtype=np.float64)
+        if expected.ndim != 1 or expected.size == 0 or not np.all(np.isfinite(expected)) \
+                or (expected < 0).any():
+            raise ValueError(f'BalancedSoftmaxLoss expects a non-empty 1-D array of finite '
+                             f'label counts >= 0 per class, got {expected!r}')
+        if expected.sum() == 0:
             raise ValueError(f'BalancedSoftmaxLoss expects class counts with at least one '
-                             f'training image, got {len(counts)} zeros')
-        self.class_counts = counts
-        self.log_prior = log_prior(counts).float().to(self.log_prior.device)
+                             f'training image, got {len(expected)} zeros')
+        self.class_counts = expected
+        self.log_prior = log_prior(expected).float().to(self.log_prior.device)
 
     def forward(self,
                 cls_score: torch.Tensor,

@@ -7,7 +7,10 @@
 #       --cfg-options load_from=work_dirs/resnest50_stage1/epoch_40.pth
 _base_ = ['./resnest50_stage2.py']
 
-model = dict(head=dict(type='LWSHead'))
+# the backbone is frozen when it is built (all 4 stages and the stem, BatchNorm statistics in
+# eval mode): DDP then registers only the trainable head, so no frozen gradient is
+# all-reduced and find_unused_parameters stays off
+model = dict(backbone=dict(frozen_stages=4, norm_eval=True), head=dict(type='LWSHead'))
 
 optim_wrapper = dict(
     optimizer=dict(lr=0.2),
@@ -15,15 +18,3 @@ optim_wrapper = dict(
 param_scheduler = dict(_delete_=True, type='CosineAnnealingLR', by_epoch=True, T_max=10,
                        eta_min=0.0)
 auto_scale_lr = dict(enable=False, base_batch_size=512)
-
-custom_hooks = [
-    dict(
-        type='StageSwitchHook',
-        switch_epoch=0,
-        sampler=dict(type='ClassBalancedSampler'),
-        freeze_backbone=True),
-    dict(type='BadImageHook'),
-    dict(type='TrainCountsHook'),
-]
-# frozen parameters get no gradient; DDP must not wait for them
-find_unused_parameters = True

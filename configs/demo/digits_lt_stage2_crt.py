@@ -9,13 +9,14 @@ optim_wrapper = dict(optimizer=dict(lr=0.05))
 param_scheduler = dict(_delete_=True, type='CosineAnnealingLR', by_epoch=True, T_max=10,
                        eta_min=0.0)
 
+# the backbone is frozen when it is built (all 4 stages and the stem, BatchNorm statistics in
+# eval mode): DDP then registers only the trainable head, so no frozen gradient is
+# all-reduced and find_unused_parameters stays off
+model = dict(backbone=dict(frozen_stages=4, norm_eval=True))
+
+# the classifier is re-initialised at the start (the sampler is train_dataloader's)
 custom_hooks = [
-    dict(
-        type='StageSwitchHook',
-        switch_epoch=0,
-        sampler=dict(type='ClassBalancedSampler'),
-        freeze_backbone=True,
-        reinit_head=True),
+    dict(type='StageSwitchHook', switch_epoch=0, sampler=None, reinit_head=True),
     dict(type='BadImageHook'),
     dict(type='TrainCountsHook'),
 ]

@@ -39,9 +39,8 @@ def test_balanced_softmax_is_one_instance_balanced_stage(name):
 def test_lws_freezes_backbone_keeps_classifier_and_samples_class_balanced(name):
     cfg = _cfg(name)
     assert cfg.model.head.type == 'LWSHead'
-    switch = _hooks(cfg)['StageSwitchHook']
-    assert switch['freeze_backbone'] and not switch.get('reinit_head', False)
-    assert switch['sampler']['type'] == 'ClassBalancedSampler'
+    assert 'StageSwitchHook' not in _hooks(cfg)  # frozen at build time (test_frozen_configs)
+    assert cfg.train_dataloader.sampler.type == 'ClassBalancedSampler'
     assert cfg.optim_wrapper.paramwise_cfg.custom_keys['head.scales'] == dict(decay_mult=0.0)
     assert cfg.load_from  # a stage-1 checkpoint
     init_default_scope('mmpretrain')
@@ -69,3 +68,21 @@ def test_resolution_fine_tune_pipelines(name, train, resize, crop, tiny_root):
                            (cfg.train_dataloader.dataset.pipeline, train)):
         out = Compose(pipeline)(dict(img_path=path, gt_label=0))
         assert tuple(out['inputs'].shape) == (3, side, side)
+
+
+@pytest.mark.parametrize('name', ['aliprod/resnest50_stage2_lws.py',
+                                  'aliprod/resnest50_stage2_crt.py',
+                                  'demo/digits_lt_stage2_lws.py', 'demo/digits_lt_stage2_crt.py'])
+def test_frozen_configs_freeze_the_backbone_when_it_is_built(name):
+    """DDP registers what requires grad when it is built: only the head may be trainable."""
+    import torch
+    cfg = _cfg(name)
+    assert not cfg.get('find_unused_parameters', False)
+    init_default_scope('mmpretrain')
+    model = MODELS.build(dict(cfg.model, head=dict(cfg.model.head, num_classes=10)))
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert trainable and all(n.startswith('head.') for n in trainable), trainable
+    model.train()  # what the train loop does every epoch: BatchNorm statistics stay frozen
+    bns = [m for m in model.backbone.modules()
+           if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    assert bns and not any(m.training for m in bns)

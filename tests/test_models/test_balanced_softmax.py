@@ -44,6 +44,13 @@ def test_loss_matches_hand_computation(tau, counts):
         got.item(), rel=1e-5)
 
 
+def test_loss_weight_scales_the_loss():
+    loss = BalancedSoftmaxLoss(tau=1.0, loss_weight=2.5)
+    loss.set_class_counts([6, 3, 1])
+    got = loss(torch.tensor(LOGITS), torch.tensor(LABELS), avg_factor=3)
+    assert got.item() == pytest.approx(2.5 * hand_loss(LOGITS, LABELS, [6, 3, 1], 1.0), rel=1e-5)
+
+
 def test_loss_needs_a_prior_of_the_right_size():
     loss = BalancedSoftmaxLoss()
     with pytest.raises(RuntimeError, match='ClassPriorHook'):
@@ -55,14 +62,14 @@ def test_loss_needs_a_prior_of_the_right_size():
         BalancedSoftmaxLoss(tau=-1)
 
 
-def _classifier(loss: dict):
+def _classifier(loss: dict, num_classes: int = 3):
     torch.manual_seed(0)
     return MODELS.build(dict(
         type='ImageClassifier',
         backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
                       out_indices=(3, )),
         neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=3, in_channels=64, loss=loss)))
+        head=dict(type='LinearClsHead', num_classes=num_classes, in_channels=64, loss=loss)))
 
 
 def test_training_loss_uses_the_prior_but_predictions_are_unchanged():
@@ -91,9 +98,14 @@ class _Dataset:
         self.class_counts = np.asarray(counts, dtype=np.int64)
 
 
-def _runner(model, counts, resume=False):
-    return SimpleNamespace(model=model, train_dataloader=SimpleNamespace(dataset=_Dataset(counts)),
+def _runner(model, counts, resume=False, sampler=None):
+    loader = SimpleNamespace(dataset=_Dataset(counts), sampler=sampler or DefaultSampler())
+    return SimpleNamespace(model=model, train_loop=SimpleNamespace(dataloader=loader), epoch=0,
                            logger=MMLogger.get_instance('test_prior'), _resume=resume)
+
+
+class DefaultSampler:
+    """Stands for MMEngine's DefaultSampler: every sample once per epoch, no class_probs."""
 
 
 def test_hook_sets_pads_saves_and_restores_the_prior():
@@ -104,13 +116,15 @@ def test_hook_sets_pads_saves_and_restores_the_prior():
     ckpt = {'meta': {}}
     hook.before_save_checkpoint(None, ckpt)
     assert ckpt['meta']['class_prior']['counts'] == [5, 2, 0]
-    # resumed: the stored prior wins over what the dataset gives now
+    # resumed with a dataset that now gives other counts: warned, and the prior follows what
+    # this run's sampler draws (the labels the loss sees)
     resumed_model = _classifier(dict(type='BalancedSoftmaxLoss'))
     resumed = ClassPriorHook()
     runner = _runner(resumed_model, [7, 7, 7], resume=True)
     resumed.after_load_checkpoint(runner, ckpt)
     resumed.before_train(runner)
-    np.testing.assert_array_equal(resumed_model.head.loss_module.class_counts, [5, 2, 0])
+    assert resumed._restored.tolist() == [5, 2, 0]
+    np.testing.assert_array_equal(resumed_model.head.loss_module.class_counts, [7, 7, 7])
     # load_from (not a resume): the run counts its own dataset
     fresh_model = _classifier(dict(type='BalancedSoftmaxLoss'))
     fresh = ClassPriorHook()
@@ -121,15 +135,18 @@ def test_hook_sets_pads_saves_and_restores_the_prior():
 
 
 def _rank_prior(rank, world_size):
-    model = _classifier(dict(type='BalancedSoftmaxLoss'))
+    # a DDP-wrapped model whose head (5 classes) is larger than the dataset's class set (3)
+    torch.set_num_threads(1)  # forked from a process whose thread pools are running
+    model = _classifier(dict(type='BalancedSoftmaxLoss'), num_classes=5)
+    wrapped = torch.nn.parallel.DistributedDataParallel(model)
     # each rank's dataset gives other counts: rank 0's must win everywhere
-    ClassPriorHook().before_train(_runner(model, [10 + rank, 5, 1 + 3 * rank]))
+    ClassPriorHook().before_train(_runner(wrapped, [10 + rank, 5, 1 + 3 * rank]))
     return model.head.loss_module.class_counts.tolist()
 
 
-def test_every_ddp_rank_trains_with_rank_0_prior():
+def test_every_ddp_rank_trains_with_rank_0_prior_padded_to_the_head():
     results = run_gloo_ranks(_rank_prior, world_size=2)
-    assert results == {0: [10, 5, 1], 1: [10, 5, 1]}
+    assert results == {0: [10, 5, 1, 0, 0], 1: [10, 5, 1, 0, 0]}
 
 
 def test_train_tool_sets_stores_and_restores_the_prior(tiny_root, tmp_path):
@@ -141,10 +158,12 @@ def test_train_tool_sets_stores_and_restores_the_prior(tiny_root, tmp_path):
     # the tiny root's training split has 12, 8, 5 and 3 images (under the demo's cap of 110)
     meta = safe_load(osp.join(work, 'epoch_1.pth'), map_location='cpu')['meta']
     assert meta['class_prior']['counts'] == [12, 8, 5, 3]
-    # resumed with a cap that would change the counts: the run keeps its prior
+    # resumed with a cap that changes the counts
     run_tool(train + ['--resume', '--cfg-options', *demo_overrides(tiny_root, max_epochs=2),
                       'train_dataloader.dataset.max_per_class=4'])
     log = open(sorted(glob.glob(osp.join(work, '*', '*.log')))[-1]).read()
-    assert 'restored from the resumed checkpoint' in log and 'other class counts' in log
+    assert 'now gives other class counts than the resumed checkpoint' in log
+    # the prior follows the labels this run's sampler draws: the new cap's
     meta = safe_load(osp.join(work, 'epoch_2.pth'), map_location='cpu')['meta']
-    assert meta['class_prior']['counts'] == [12, 8, 5, 3]
+    assert meta['class_prior']['counts'] == [4, 4, 4, 3]
+    assert meta['class_prior']['expected'] == pytest.approx([4, 4, 4, 3])

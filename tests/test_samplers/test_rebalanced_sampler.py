@@ -19,7 +19,7 @@ def draw_counts(sampler, dataset):
                        minlength=dataset.labels.max() + 1)
 
 
-@pytest.mark.parametrize('power', [0.0, 0.5, 1.0, -0.5])
+@pytest.mark.parametrize('power', [0.0, 0.5, 1.0, -0.5, 2.0])
 def test_class_frequencies_follow_power(power):
     dataset = make_dataset(COUNTS)
     sampler = RebalancedSampler(dataset, power=power, seed=3, num_samples=30000)
