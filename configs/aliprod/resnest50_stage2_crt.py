@@ -15,3 +15,5 @@ custom_hooks = [
 ]
 # frozen parameters get no gradient; DDP must not wait for them
 find_unused_parameters = True
+# the classifier is re-initialised: load_from may hold any head (checked by tools/train.py)
+load_from_skip = ['head.']

@@ -27,3 +27,5 @@ custom_hooks = [
 ]
 # frozen parameters get no gradient; DDP must not wait for them
 find_unused_parameters = True
+# a stage-1 checkpoint has no head.scales: they start at 1 (checked by tools/train.py)
+load_from_skip = ['head.scales']

@@ -21,3 +21,5 @@ custom_hooks = [
     dict(type='BadImageHook'),
     dict(type='TrainCountsHook'),
 ]
+# a stage-1 checkpoint has no head.scales: they start at 1 (checked by tools/train.py)
+load_from_skip = ['head.scales']

@@ -149,8 +149,8 @@ def test_tta_infer_and_test_tool(setup, tmp_path):
     predicted = {r[0]: int(r[1]) for r in read_csv(sub)[1:]}
     labels = [int(osp.basename(osp.dirname(p))) for p in val]
     top1 = expected.argmax(1)
-    # (the submission names the dataset's class ids, here '00000'...'00003' written as ints)
-    assert predicted == {osp.basename(p): int(i) for p, i in zip(val, top1)}
+    # (the submission names the dataset's class ids, those of the checkpoint, written as ints)
+    assert predicted == {osp.basename(p): int(CLASSES[i]) for p, i in zip(val, top1)}
     # val holds (image, mirror) pairs: flip TTA scores both alike, unlike the plain model
     assert (top1[0::2] == top1[1::2]).all()
     assert (plain.argmax(1)[0::2] != plain.argmax(1)[1::2]).any()
