@@ -33,7 +33,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmengine.runner.checkpoint import load_state_dict  # noqa: E402
@@ -41,6 +41,7 @@ from mmengine.utils import ProgressBar  # noqa: E402
 from mmpretrain.registry import DATASETS, MODELS  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration
+from aliprod_plugins.cli import add_cfg_options_args, apply_cfg_options, run_tool  # noqa: E402
 from aliprod_plugins.engine import safe_load  # noqa: E402
 from aliprod_plugins.engine.atomic_io import atomic_write_bytes  # noqa: E402
 from aliprod_plugins.evaluation.calibration import log_prior  # noqa: E402
@@ -63,8 +64,7 @@ def parse_args() -> argparse.Namespace:
                       '(default: 1.0)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu',
                         help='device (default: cuda if present)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value pairs')
+    add_cfg_options_args(parser)
     return parser.parse_args()
 
 
@@ -202,8 +202,7 @@ def main() -> None:
     if args.min_keep < 1:
         raise ValueError(f'--min-keep must be >= 1, got {args.min_keep}')
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    apply_cfg_options(cfg, args)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     dataset, loader = build_split(cfg)
     labels = np.asarray(dataset.get_gt_labels(), dtype=np.int64)
@@ -229,4 +228,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

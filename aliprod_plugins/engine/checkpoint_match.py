@@ -4,8 +4,8 @@ MMEngine loads a checkpoint with ``strict=False``: a head of another shape is sk
 warning buried in the log and the run goes on with a random classifier (``tools/test.py``
 reported 100% error, a stage-2 ``load_from`` trained the wrong head, ``tools/infer.py`` ended
 in ``IndexError``). :func:`check_checkpoint` reads the checkpoint's tensor shapes (memory-mapped,
-``weights_only``), builds the config's model (on the ``meta`` device where it can be, else on the CPU) and
-compares: a key in both with another shape, a key on one side only, and the class ids
+``weights_only``), builds the config's model (on the ``meta`` device where it can be, else on
+the CPU) and compares: a key in both with another shape, a key on one side only, and the class ids
 (``meta['dataset_meta']['classes']``) against the config's dataset all refuse it.
 
 A deliberate partial load is stated in the config, by parameter-name prefixes::

@@ -8,6 +8,7 @@ from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
 from aliprod_plugins.evaluation.train_counts import counts_from_dataset
+from aliprod_plugins.upstream import private_attr
 
 
 @HOOKS.register_module()
@@ -43,7 +44,7 @@ class ClassPriorHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         """On resume, keep the counts the run was started with."""
         saved = (checkpoint.get('meta') or {}).get('class_prior') or {}
-        if getattr(runner, '_resume', False) and saved.get('counts') is not None:
+        if private_attr(runner, '_resume') and saved.get('counts') is not None:
             self._restored = np.asarray(saved['counts'], dtype=np.int64)
 
     def before_train(self, runner) -> None:
