@@ -1,4 +1,4 @@
-"""The upstream guard: fingerprints of the upstream code we re-implement, versions, private reads."""
+"""Upstream guard: fingerprints of upstream code we re-implement, versions, private reads."""
 import re
 import warnings
 from pathlib import Path
