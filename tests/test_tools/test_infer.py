@@ -62,7 +62,11 @@ def test_mixed_inputs_rows_in_order_errors_and_strict(setup):
     proc = run_tool([sys.executable, osp.join(REPO_ROOT, 'tools', 'infer.py'), setup['cfg'],
                      setup['ckpt'], *inputs, '--topk', '2', '--out', str(out),
                      '--batch-size', '3', '--num-workers', '1', '--strict'], check=False)
+    # --strict's exit 1, not a crash's (also 1) nor a refused input (2): the run finished
     assert proc.returncode == 1, proc.stderr[-3000:]
+    assert 'Traceback' not in proc.stderr and 'error:' not in proc.stderr, proc.stderr[-3000:]
+    assert proc.stdout.rstrip().splitlines()[-1].startswith(
+        f'{out}: 8 images predicted (top-2), 3 failed to load ('), proc.stdout[-3000:]
     rows = read_csv(out)
     assert rows[0] == ['path', 'pred_1', 'score_1', 'pred_2', 'score_2', 'error']
     expected_paths = [imgs / 'e.bmp', imgs / 'a.jpg', imgs / 'b.png', imgs / 'e.bmp',
