@@ -14,8 +14,9 @@ its arguments) or ``ALIPROD_DEBUG=1`` shows the traceback of our errors too::
 import os
 import os.path as osp
 import pickle
+import re
 import sys
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 #: exit code of a refused input (argparse's, for a bad command line)
 USAGE_EXIT_CODE = 2
@@ -43,27 +44,55 @@ def is_input_error(exc: BaseException) -> bool:
     """Whether ``exc`` is an error our code raised on purpose for a bad input.
 
     True when its type is one we use for bad input and the innermost frame of its traceback is
-    a ``raise`` statement in ``aliprod_plugins/`` or ``tools/``. A ``ValueError`` out of numpy
-    called from our code, or a ``TypeError`` anywhere, is not: it keeps its traceback.
+    a ``raise`` statement in ``aliprod_plugins/`` or ``tools/`` (for an error re-raised from a
+    DataLoader worker: the innermost frame of the worker's traceback). A ``ValueError`` out of
+    numpy called from our code, or a ``TypeError`` anywhere, is not: it keeps its traceback.
     """
     from ..engine.finite_optim_wrapper import NonFiniteLossError  # a failure, not an input
     if not isinstance(exc, _INPUT_TYPES) or isinstance(exc, NonFiniteLossError):
         return False
+    worker = _worker_frame(exc)
+    if worker is not None:
+        return _raised_by_us(*worker)
     tb = exc.__traceback__
     if tb is None:
         return False
     while tb.tb_next is not None:
         tb = tb.tb_next
-    filename = osp.abspath(tb.tb_frame.f_code.co_filename)
-    if not filename.startswith(_OUR_DIRS):
-        return False
+    return _raised_by_us(tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+
+
+def _raised_by_us(filename: str, lineno: int) -> bool:
     import linecache
-    return linecache.getline(filename, tb.tb_lineno).lstrip().startswith('raise')
+    filename = osp.abspath(filename)
+    return filename.startswith(_OUR_DIRS) and \
+        linecache.getline(filename, lineno).lstrip().startswith('raise')
+
+
+def _worker_frame(exc: BaseException) -> Optional[Tuple[str, int]]:
+    """``(file, line)`` of the innermost frame of a DataLoader worker's traceback, if any.
+
+    PyTorch re-raises a worker's exception in the main process as the same type with the
+    worker's formatted traceback as its message.
+    """
+    text = str(exc)
+    if 'in DataLoader worker process' not in text or 'Original Traceback' not in text:
+        return None
+    frames = re.findall(r'File "([^"]+)", line (\d+)', text)
+    return (frames[-1][0], int(frames[-1][1])) if frames else None
 
 
 def error_message(exc: BaseException) -> str:
-    """The text after ``error:``: the exception's message (its type when it has none)."""
-    return str(exc).strip() or type(exc).__name__
+    """The text after ``error:``: the exception's message (its type when it has none).
+
+    For an error of a DataLoader worker, the original message (the worker's last line).
+    """
+    text = str(exc).strip()
+    if _worker_frame(exc) is not None:
+        last = text.splitlines()[-1]
+        prefix = f'{type(exc).__name__}: '
+        text = last[len(prefix):] if last.startswith(prefix) else last
+    return text or type(exc).__name__
 
 
 def report_error(name: str, message: str) -> int:

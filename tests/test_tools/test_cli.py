@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 from conftest import REPO_ROOT, run_tool
 from mmengine.config import Config
 from PIL import Image
@@ -163,3 +164,24 @@ def test_infer_refuses_a_checkpoint_of_another_config(tmp_path, digits_ckpt):
     proc = tool('tools/infer.py', GLYPHS, digits_ckpt, str(tmp_path), '--out',
                 str(tmp_path / 'p.csv'))
     assert_one_line_error(proc, 'tools/infer.py', 'head.fc.weight is [10, 128]')
+
+
+class _BadAnnotationDataset(torch.utils.data.Dataset):
+    def __len__(self) -> int:
+        return 2
+
+    def __getitem__(self, idx: int):
+        check_key(Config(dict(a=1)), 'b')  # our ValueError, raised inside the worker
+
+
+def test_an_input_error_in_a_dataloader_worker_is_one_line_too(capsys):
+    def main(argv=None):
+        loader = torch.utils.data.DataLoader(_BadAnnotationDataset(), num_workers=1)
+        next(iter(loader))
+
+    with pytest.raises(SystemExit) as stop:
+        errors.run_tool(main, [])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "tests/test_tools/test_cli.py: error: --cfg-options: 'b' is not in the config (no key "
+        "'b' in the top level) (use --cfg-options-new for a key meant to be new)")
