@@ -3,7 +3,9 @@
 MMEngine merges any ``key=value``: ``randomnes.seed=3`` adds a key nobody reads (the run trains
 with seed 0) and ``train_cfg.max_epoch=3`` ends in a ``TypeError`` deep in the loop. Here every
 dotted key of ``--cfg-options`` must name a setting the config has (list items by index, as
-``custom_hooks.0.switch_epoch``); a miss is refused naming the closest existing key (difflib).
+``custom_hooks.0.switch_epoch``) or a named argument of the registered ``type`` of its dict
+(``default_hooks.logger.ignore_last``: ``LoggerHook`` takes it); a miss is refused naming the
+closest existing key (difflib).
 Keys meant to be new go in ``--cfg-options-new``, whose parent must exist::
 
     python tools/train.py CONFIG --cfg-options train_cfg.max_epochs=3
@@ -11,9 +13,11 @@ Keys meant to be new go in ``--cfg-options-new``, whose parent must exist::
 """
 import argparse
 import difflib
-from typing import Iterator, List, Optional, Tuple
+import inspect
+from typing import Callable, Iterator, List, Optional, Tuple
 
 from mmengine.config import Config, DictAction
+from mmengine.registry import Registry
 
 _MAX_DEPTH = 12
 
@@ -77,7 +81,8 @@ def check_key(cfg: Config, key: str, new: bool = False) -> None:
     depth, node = _walk(tree, parts)
     if depth == len(parts):
         return
-    if new and depth == len(parts) - 1 and isinstance(node, dict):
+    last = depth == len(parts) - 1 and isinstance(node, dict)
+    if last and (new or _type_takes(node.get('type'), parts[-1])):
         return
     flag = '--cfg-options-new' if new else '--cfg-options'
     parent = '.'.join(parts[:depth]) or 'the top level'
@@ -91,6 +96,42 @@ def check_key(cfg: Config, key: str, new: bool = False) -> None:
     hint = f'; did you mean {close[0]!r}?' if close else ''
     extra = '' if new else ' (use --cfg-options-new for a key meant to be new)'
     raise ValueError(f'{flag}: {key!r} is not in the config ({where}){hint}{extra}')
+
+
+def _type_takes(type_, name: str) -> bool:
+    """Whether the registered class (or function) ``type_`` takes a named argument ``name``."""
+    target = type_ if callable(type_) else _registered(type_)
+    if target is None:
+        return False
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    functions = ([k.__dict__['__init__'] for k in inspect.getmro(target)
+                  if '__init__' in k.__dict__] if inspect.isclass(target) else [target])
+    for function in functions:  # **kwargs passed on to a base class: its names count too
+        try:
+            param = inspect.signature(function).parameters.get(name)
+        except (TypeError, ValueError):  # a builtin without a signature
+            continue
+        if param is not None and param.kind in kinds:
+            return True
+    return False
+
+
+def _registered(type_) -> Optional[Callable]:
+    """The class or function registered as ``type_`` in any of MMPretrain's registries."""
+    if not isinstance(type_, str):
+        return None
+    from mmpretrain import registry
+    for name in sorted(n for n in dir(registry) if n.isupper()):
+        found = getattr(registry, name)
+        if not isinstance(found, Registry):
+            continue
+        try:
+            target = found.get(type_)
+        except Exception:  # noqa: BLE001  a registry that cannot import its location
+            continue
+        if target is not None:
+            return target
+    return None
 
 
 def _walk(tree: dict, parts: List[str]) -> Tuple[int, object]:

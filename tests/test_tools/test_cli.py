@@ -101,6 +101,11 @@ def test_existing_list_and_new_keys_pass():
     for key in ('train_cfg.max_epochs', 'custom_hooks.0.switch_epoch', 'randomness.seed',
                 'train_dataloader.dataset.data_root'):
         check_key(cfg, key)
+    # arguments of the dict's registered type pass, even where the config leaves the default
+    check_key(cfg, 'default_hooks.logger.ignore_last')
+    check_key(cfg, 'train_dataloader.dataset.cache_index')
+    with pytest.raises(ValueError, match=r"'default_hooks\.logger\.ignore_lst' is not"):
+        check_key(cfg, 'default_hooks.logger.ignore_lst')
     check_key(cfg, 'model.head.topk', new=True)
     with pytest.raises(ValueError, match=r"--cfg-options-new: 'model.haed.topk' .*no key "
                                          r"'haed' in model"):
