@@ -6,7 +6,8 @@ dotted key of ``--cfg-options`` must name a setting the config has (list items b
 ``custom_hooks.0.switch_epoch``) or a named argument of the registered ``type`` of its dict
 (``default_hooks.logger.ignore_last``: ``LoggerHook`` takes it); a miss is refused naming the
 closest existing key (difflib).
-Keys meant to be new go in ``--cfg-options-new``, whose parent must exist::
+Keys meant to be new go in ``--cfg-options-new``: their parent must exist, or be a named
+argument of the registered ``type`` of the dict above it (``model.train_cfg.augments.type``)::
 
     python tools/train.py CONFIG --cfg-options train_cfg.max_epochs=3
     python tools/train.py CONFIG --cfg-options-new model.head.init_cfg.std=0.01
@@ -73,17 +74,20 @@ def check_key(cfg: Config, key: str, new: bool = False) -> None:
     Args:
         cfg (Config): The config.
         key (str): A dotted key; integer parts index lists (``custom_hooks.0.type``).
-        new (bool): The key is meant to be new: only its parent must exist, as a dict.
-            Defaults to False.
+        new (bool): The key is meant to be new: only its parent must exist, as a dict (or
+            be a named argument of the type of the dict above). Defaults to False.
     """
     tree = cfg.to_dict()
     parts = key.split('.')
     depth, node = _walk(tree, parts)
     if depth == len(parts):
         return
-    last = depth == len(parts) - 1 and isinstance(node, dict)
-    if last and (new or _type_takes(node.get('type'), parts[-1])):
-        return
+    if isinstance(node, dict):
+        takes = _type_takes(node.get('type'), parts[depth])
+        if depth == len(parts) - 1 and (new or takes):
+            return
+        if new and takes:  # a new sub-dict of a named argument: model.train_cfg.augments.type
+            return
     flag = '--cfg-options-new' if new else '--cfg-options'
     parent = '.'.join(parts[:depth]) or 'the top level'
     if depth > 0 and not isinstance(node, (dict, list, tuple)):

@@ -107,7 +107,7 @@ def report_error(name: str, message: str) -> int:
 
 
 def run_tool(main: Callable, argv: Optional[List[str]] = None) -> None:
-    """Run a tool's ``main`` and exit: its return value, or 2 with one line for a bad input.
+    """Run a tool's ``main``: exit with its non-zero int result, or 2 with one line for a bad input.
 
     Args:
         main (Callable): The tool's ``main``; called with ``argv`` when it is given, else
@@ -131,4 +131,5 @@ def run_tool(main: Callable, argv: Optional[List[str]] = None) -> None:
         if debug or not is_input_error(exc):
             raise
         sys.exit(report_error(name, error_message(exc)))
-    sys.exit(code if isinstance(code, int) else 0)
+    if isinstance(code, int) and code:  # a normal end falls through (runpy callers too)
+        sys.exit(code)

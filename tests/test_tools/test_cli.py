@@ -81,6 +81,7 @@ def test_run_tool_keeps_unexpected_errors_and_shortens_sys_exit(capsys):
     with pytest.raises(SystemExit) as stop:
         errors.run_tool(lambda argv: 3, [])
     assert stop.value.code == 3
+    errors.run_tool(lambda argv: 0, [])  # a normal end returns (runpy callers go on)
 
 
 @pytest.mark.parametrize('key,expected', [
@@ -107,6 +108,9 @@ def test_existing_list_and_new_keys_pass():
     with pytest.raises(ValueError, match=r"'default_hooks\.logger\.ignore_lst' is not"):
         check_key(cfg, 'default_hooks.logger.ignore_lst')
     check_key(cfg, 'model.head.topk', new=True)
+    check_key(cfg, 'model.train_cfg.augments.type', new=True)  # ImageClassifier's train_cfg
+    with pytest.raises(ValueError, match=r"'model.train_cfg.augments.type' is not in the config"):
+        check_key(cfg, 'model.train_cfg.augments.type')
     with pytest.raises(ValueError, match=r"--cfg-options-new: 'model.haed.topk' .*no key "
                                          r"'haed' in model"):
         check_key(cfg, 'model.haed.topk', new=True)
