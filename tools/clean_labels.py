@@ -45,7 +45,7 @@ sys.path[:0] = [osp.dirname(osp.dirname(osp.abspath(__file__))), osp.dirname(osp
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402
 from mmengine.runner.checkpoint import load_state_dict  # noqa: E402
@@ -53,6 +53,7 @@ from mmengine.utils import ProgressBar  # noqa: E402
 from mmpretrain.registry import DATASETS, MODELS  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration
+from aliprod_plugins.cli import add_cfg_options_args, apply_cfg_options, run_tool  # noqa: E402
 from aliprod_plugins.engine import safe_load  # noqa: E402
 from aliprod_plugins.engine.atomic_io import atomic_write_bytes  # noqa: E402
 from aliprod_plugins.evaluation import build_train_dataset, counts_from_dataset  # noqa: E402
@@ -79,8 +80,7 @@ def parse_args() -> argparse.Namespace:
                       'softmax (default: 1.0, or 0 for a Balanced Softmax model)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu',
                         help='device (default: cuda if present)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value pairs')
+    add_cfg_options_args(parser)
     return parser.parse_args()
 
 
@@ -230,8 +230,7 @@ def main() -> None:
     if args.min_keep < 1:
         raise ValueError(f'--min-keep must be >= 1, got {args.min_keep}')
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    apply_cfg_options(cfg, args)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     dataset, loader = build_split(cfg)
     labels = np.asarray(dataset.get_gt_labels(), dtype=np.int64)
@@ -278,4 +277,4 @@ def _adjustment(args, cfg: Config, model: torch.nn.Module) -> torch.Tensor:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -27,11 +27,14 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
 from aliprod_plugins.apis import Predictor, collect_images  # noqa: E402
+from aliprod_plugins.cli import (add_cfg_options_args, apply_cfg_options,  # noqa: E402
+                                 check_config_file, run_tool)
+from aliprod_plugins.engine.checkpoint_match import check_checkpoint  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -54,8 +57,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     run.add_argument('--device', help='torch device (default: cuda if available, else cpu)')
     run.add_argument('--tta', action='store_true', help="test-time augmentation: the config's "
                      'tta_model over its tta_pipeline (flip: scores averaged) (default: off)')
-    run.add_argument('--cfg-options', nargs='+', action=DictAction,
-                     help='override config settings, key=value pairs')
+    add_cfg_options_args(run)
     run.add_argument('--backend', choices=('pytorch', 'onnxruntime'), default='pytorch',
                      help='run the checkpoint with PyTorch, or --onnx with onnxruntime on CPU '
                      '(default: pytorch)')
@@ -121,9 +123,9 @@ def main(argv=None) -> int:
     if not paths:
         raise ValueError(f'no images found in {args.inputs}: expected image files, folders '
                          'holding images, or .txt/.lst lists of image paths')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    check_config_file(args.config)
+    cfg = apply_cfg_options(Config.fromfile(args.config), args)
+    check_checkpoint(cfg, args.checkpoint)  # a head of another size: refused, not IndexError
     if args.backend == 'onnxruntime':
         from aliprod_plugins.deploy import MissingExtraError, OnnxPredictor
         try:
@@ -145,4 +147,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_tool(main)

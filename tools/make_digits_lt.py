@@ -11,6 +11,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from aliprod_plugins.cli import run_tool  # noqa: E402
 from aliprod_plugins.demo import build_digits_lt  # noqa: E402
 
 
@@ -40,4 +41,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -10,6 +10,7 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from aliprod_plugins.cli import run_tool  # noqa: E402
 from aliprod_plugins.demo import build_glyphs_lt  # noqa: E402
 
 
@@ -48,4 +49,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

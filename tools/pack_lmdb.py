@@ -32,11 +32,12 @@ import time
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import lmdb  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmpretrain.registry import DATASETS  # noqa: E402
 
 import aliprod_plugins  # noqa: E402  registration only
+from aliprod_plugins.cli import add_cfg_options_args, apply_cfg_options, run_tool  # noqa: E402
 from aliprod_plugins.datasets.lmdb_pack import (dataset_record, relative_paths,  # noqa: E402
                                                 resolve_pack_dir)
 from aliprod_plugins.engine.atomic_io import atomic_write_text  # noqa: E402
@@ -61,9 +62,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--quality', type=int, default=90, help='JPEG quality (default: 90)')
     parser.add_argument('--workers', type=int, default=os.cpu_count() or 1,
                         help='processes decoding and encoding (default: all cores)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value pairs, e.g. '
-                        'train_dataloader.dataset.data_root=data/aliproducts')
+    add_cfg_options_args(parser, 'train_dataloader.dataset.data_root=data/aliproducts')
     args = parser.parse_args(argv)
     if args.short_side is not None and args.short_side < 1:
         parser.error(f'--short-side must be a positive int, got {args.short_side}')
@@ -104,8 +103,7 @@ def build_dataset(cfg: Config, split: str):
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    apply_cfg_options(cfg, args)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     dataset, lmdb_opt = build_dataset(cfg, args.split)
     pipeline = cfg[f'{args.split}_dataloader']['dataset'].get('pipeline')
@@ -165,4 +163,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -20,6 +20,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import torch  # noqa: E402
 
+from aliprod_plugins.cli import run_tool  # noqa: E402
 from aliprod_plugins.engine import safe_load  # noqa: E402
 from aliprod_plugins.engine.atomic_io import atomic_write_bytes  # noqa: E402
 
@@ -77,4 +78,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -25,6 +25,10 @@ import sys
 import time
 from typing import Dict, List, Optional, Tuple
 
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from aliprod_plugins.cli import run_tool  # noqa: E402
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 STAGE1_CONFIG = osp.join(ROOT, 'configs', 'demo', 'digits_lt_stage1.py')
 TWO_STAGE_CONFIG = osp.join(ROOT, 'configs', 'demo', 'digits_lt_two_stage.py')
@@ -314,4 +318,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -33,7 +33,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmengine.runner.checkpoint import load_state_dict  # noqa: E402
@@ -41,6 +41,7 @@ from mmengine.utils import ProgressBar  # noqa: E402
 from mmpretrain.registry import MODELS  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration
+from aliprod_plugins.cli import add_cfg_options_args, apply_cfg_options, run_tool  # noqa: E402
 from aliprod_plugins.engine import atomic_write_bytes, safe_load, shutdown_workers  # noqa: E402
 from aliprod_plugins.evaluation import (build_train_dataset, counts_from_dataset,  # noqa: E402
                                         load_class_counts)
@@ -68,8 +69,7 @@ def parse_args() -> argparse.Namespace:
                         '(default: counted from train_dataloader.dataset)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu',
                         help='device for the features and the sweep (default: cuda if present)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value pairs')
+    add_cfg_options_args(parser)
     return parser.parse_args()
 
 
@@ -175,8 +175,7 @@ def format_sweep(rows: list, keys: list) -> str:
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    apply_cfg_options(cfg, args)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     mode = 'logit_adjust' if args.logit_adjust else 'tau_norm'
     out_dir = args.out_dir or osp.join(osp.dirname(osp.abspath(args.checkpoint)), mode)
@@ -254,4 +253,4 @@ def _finite(metrics: dict) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -23,14 +23,17 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.evaluator import Evaluator  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
 from aliprod_plugins.apis import apply_tta  # noqa: E402
+from aliprod_plugins.cli import (add_cfg_options_args, apply_cfg_options,  # noqa: E402
+                                 check_annotations, check_config_file, run_tool)
 from aliprod_plugins.engine import (setup_cpu_distributed, shutdown_loader_workers,  # noqa: E402
                                     teardown_distributed)
+from aliprod_plugins.engine.checkpoint_match import check_checkpoint, dataset_classes  # noqa: E402
 from aliprod_plugins.evaluation import reports  # noqa: E402
 from aliprod_plugins.evaluation import LongTailAccuracy, SubmissionWriter  # noqa: E402
 
@@ -48,10 +51,7 @@ def parse_args() -> argparse.Namespace:
                         'test for the unlabelled challenge images (default: the config\'s)')
     parser.add_argument('--class-counts', help='.npy file of training images per class for the '
                         'shot groups (default: counted from train_dataloader.dataset)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value pairs, e.g. '
-        'test_dataloader.dataset.data_root=data/aliproducts')
+    add_cfg_options_args(parser, 'test_dataloader.dataset.data_root=data/aliproducts')
     parser.add_argument('--amp', action='store_true', help='enable automatic mixed precision')
     parser.add_argument('--tta', action='store_true', help='test-time augmentation: the '
                         "config's tta_model over its tta_pipeline (flip: scores averaged)")
@@ -79,8 +79,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     cfg.resume = False
     if args.amp:
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    apply_cfg_options(cfg, args)
     if args.split is not None:
         cfg.test_dataloader.dataset.split = args.split
     if args.tta:
@@ -149,7 +148,11 @@ def _has_labels(dataset) -> bool:
 
 def main() -> None:
     args = parse_args()
+    check_config_file(args.config)
     cfg = merge_args(Config.fromfile(args.config), args)
+    # before the Runner prints its environment: refuse a checkpoint of another model or class set
+    check_checkpoint(cfg, args.checkpoint, classes=dataset_classes(cfg, 'test_dataloader'))
+    check_annotations(cfg, ['test_dataloader'])
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     set_up_evaluator(runner, args.submission)
@@ -162,4 +165,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

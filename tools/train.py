@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.device import (is_cuda_available, is_mlu_available, is_musa_available,  # noqa: E402
                              is_npu_available)
 from mmengine.optim import AmpOptimWrapper  # noqa: E402
@@ -24,9 +24,13 @@ from mmengine.runner import Runner  # noqa: E402
 from mmpretrain.registry import OPTIM_WRAPPERS  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
+from aliprod_plugins.cli import (add_cfg_options_args, apply_cfg_options,  # noqa: E402
+                                 check_annotations, check_config_file, run_tool)
 from aliprod_plugins.deploy.extras import MissingExtraError  # noqa: E402
 from aliprod_plugins.engine import (setup_cpu_distributed, shutdown_loader_workers,  # noqa: E402
                                     teardown_distributed)
+from aliprod_plugins.engine.checkpoint_match import (SKIP_KEY, check_checkpoint,  # noqa: E402
+                                                     dataset_classes)
 from aliprod_plugins.engine.finite_optim_wrapper import AMP_WRAPPER_OF  # noqa: E402
 from aliprod_plugins.engine.resume import ResumeError, apply_resume  # noqa: E402
 from aliprod_plugins.visualization import enable_tensorboard  # noqa: E402
@@ -52,10 +56,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--tensorboard', action='store_true',
                         help='also write TensorBoard events (loss, lr, metrics) to '
                         '<work dir>/<timestamp>/vis_data; needs the [deploy] extra')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value pairs, e.g. '
-        'train_dataloader.dataset.data_root=data/aliproducts train_cfg.max_epochs=2')
+    add_cfg_options_args(parser, 'train_dataloader.dataset.data_root=data/aliproducts '
+                         'train_cfg.max_epochs=2')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     # torch.distributed.launch passes --local_rank; torchrun sets LOCAL_RANK.
@@ -105,8 +107,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         if args.no_persistent_workers:
             loader['persistent_workers'] = False
 
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    apply_cfg_options(cfg, args)
     if args.tensorboard:
         enable_tensorboard(cfg)
     # after --cfg-options, so that overrides of val_* cannot leave half a validation loop
@@ -139,6 +140,7 @@ def check_amp_device(cfg: Config) -> None:
 
 def main() -> None:
     args = parse_args()
+    check_config_file(args.config)
     cfg = Config.fromfile(args.config)
     try:
         cfg = merge_args(cfg, args)
@@ -148,6 +150,12 @@ def main() -> None:
         resume = apply_resume(cfg, args.resume)
     except ResumeError as err:
         sys.exit(f'tools/train.py: error: --resume: {err}')
+    if cfg.get('load_from'):  # before the Runner prints its environment; resume: no skips
+        resumed = bool(cfg.get('resume'))
+        check_checkpoint(cfg, cfg.load_from, '--resume' if resumed else 'load_from',
+                         classes=dataset_classes(cfg, 'train_dataloader'),
+                         skip=() if resumed else cfg.get(SKIP_KEY) or ())
+    check_annotations(cfg, [k for k in ('train_dataloader', 'val_dataloader') if cfg.get(k)])
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     resume.log(runner.logger)
@@ -159,4 +167,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

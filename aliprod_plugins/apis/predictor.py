@@ -18,6 +18,7 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 from torch.utils.data import DataLoader, Dataset
 
 from ..transforms import ImageLoadError
+from ..upstream import private_attr
 from .tta import tta_settings
 
 
@@ -66,7 +67,7 @@ class Predictor:
         cfg = config if isinstance(config, Config) else Config.fromfile(config)
         device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
         model = get_model(cfg, pretrained=checkpoint, device=device)
-        self.classes = tuple((getattr(model, '_dataset_meta', None) or {}).get('classes') or ())
+        self.classes = tuple((private_attr(model, '_dataset_meta') or {}).get('classes') or ())
         if not self.classes:
             raise ValueError(f'checkpoint {checkpoint!r} holds no class ids: expected '
                              "meta['dataset_meta']['classes'] as saved by tools/train.py or "

@@ -36,6 +36,7 @@ from mmengine.logging import print_log
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmpretrain.registry import OPTIM_WRAPPERS
 
+from ..upstream import private_attr
 from .atomic_checkpoint import LAST_CHECKPOINT
 
 #: ``--amp`` maps a wrapper type to its mixed-precision counterpart
@@ -251,8 +252,8 @@ class FiniteAmpOptimWrapper(FiniteStepMixin, AmpOptimWrapper):
 
 def _scaler_found_inf(scaler, optimizer) -> Optional[bool]:
     """Whether ``scaler.step`` found inf/NaN gradients (between ``step`` and ``update``)."""
-    try:
-        found = scaler._found_inf_per_device(optimizer)
-    except (AttributeError, KeyError):
+    try:  # a missing method is an upstream change (raised); no state yet is not
+        found = private_attr(scaler, '_found_inf_per_device')(optimizer)
+    except KeyError:
         return None
     return bool(sum(v.item() for v in found.values()))

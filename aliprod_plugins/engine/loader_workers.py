@@ -23,6 +23,10 @@ import signal
 import threading
 from typing import Any, Callable, Optional, Sequence
 
+from torch.utils.data import DataLoader
+
+from ..upstream import private_attr
+
 LOOPS = ('_train_loop', '_val_loop', '_test_loop')
 
 
@@ -39,7 +43,7 @@ def shutdown_loader_workers(runner: Any) -> int:
     Returns:
         int: How many loaders had their workers shut down.
     """
-    loaders = [getattr(getattr(runner, name, None), 'dataloader', None) for name in LOOPS]
+    loaders = [getattr(private_attr(runner, name), 'dataloader', None) for name in LOOPS]
     return sum(shutdown_workers(loader) for loader in loaders if loader is not None)
 
 
@@ -52,7 +56,9 @@ def shutdown_workers(dataloader: Any) -> bool:
     Returns:
         bool: True if it had an iterator whose workers were shut down.
     """
-    iterator = getattr(dataloader, '_iterator', None)
+    if not isinstance(dataloader, DataLoader):
+        return False
+    iterator = private_attr(dataloader, '_iterator')
     if iterator is None:
         return False
     dataloader._iterator = None

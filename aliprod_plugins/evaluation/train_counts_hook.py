@@ -7,6 +7,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import BaseLoop
 from mmpretrain.registry import HOOKS
 
+from ..upstream import private_attr
 from .long_tail_accuracy import LongTailAccuracy
 from .train_counts import build_train_dataset, counts_from_dataset
 
@@ -65,7 +66,7 @@ class TrainCountsHook(Hook):
             metric.set_train_counts(self._counts, self._source)
 
     def _find_counts(self, runner):
-        loop = getattr(runner, '_train_loop', None)
+        loop = private_attr(runner, '_train_loop')
         if isinstance(loop, BaseLoop):
             dataset, source = loop.dataloader.dataset, 'the training dataset of this run'
         else:

@@ -9,6 +9,7 @@ from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
 from aliprod_plugins.evaluation.train_counts import counts_from_dataset
+from aliprod_plugins.upstream import private_attr
 
 #: samplers that visit every sample once per epoch: the labels follow the dataset's counts
 UNIFORM_SAMPLERS = ('DefaultSampler', 'InfiniteSampler', 'SequentialSampler', 'RandomSampler')
@@ -54,7 +55,7 @@ class ClassPriorHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         """On resume, remember the counts the run was started with (to warn if they moved)."""
         saved = (checkpoint.get('meta') or {}).get('class_prior') or {}
-        if getattr(runner, '_resume', False) and saved.get('counts') is not None:
+        if private_attr(runner, '_resume') and saved.get('counts') is not None:
             self._restored = np.asarray(saved['counts'], dtype=np.int64)
 
     def before_train(self, runner) -> None:

@@ -12,7 +12,7 @@ DEMO_CONFIG = osp.join(REPO_ROOT, 'configs', 'demo', 'digits_lt_two_stage.py')
 
 
 def write_demo_config(path: str, data_root: str, num_classes: int,
-                      config: str = DEMO_CONFIG) -> str:
+                      config: str = DEMO_CONFIG, classes: Sequence[str] = ()) -> str:
     """Write ``config`` pointed at ``data_root`` with ``num_classes``, one process, batch 4.
 
     Args:
@@ -20,6 +20,8 @@ def write_demo_config(path: str, data_root: str, num_classes: int,
         data_root (str): An AliProducts-layout root (``make_aliproducts_root``).
         num_classes (int): Classes of the root.
         config (str): Config to start from. Defaults to the demo's two-stage config.
+        classes (Sequence[str]): Class ids of the datasets (``metainfo``); the default 5-digit
+            ids when empty. Defaults to ().
 
     Returns:
         str: ``path``.
@@ -33,6 +35,8 @@ def write_demo_config(path: str, data_root: str, num_classes: int,
                         f'{split}_dataloader.num_workers': 0,
                         f'{split}_dataloader.persistent_workers': False,
                         f'{split}_dataloader.batch_size': 4})
+        if classes:
+            options[f'{split}_dataloader.dataset.metainfo'] = dict(classes=tuple(classes))
     cfg.merge_from_dict(options)
     cfg.dump(path)
     return path
@@ -85,7 +89,8 @@ def tiny_predict_setup(folder: str, data_root: str, classes: Sequence[str]) -> T
     Returns:
         tuple: ``(config path, checkpoint path)``.
     """
-    cfg = write_demo_config(osp.join(folder, 'tiny_demo.py'), data_root, len(classes))
+    cfg = write_demo_config(osp.join(folder, 'tiny_demo.py'), data_root, len(classes),
+                            classes=classes)
     return cfg, write_untrained_checkpoint(osp.join(folder, 'tiny_demo.pth'), cfg, classes)
 
 

@@ -14,3 +14,5 @@ custom_hooks = [
     dict(type='BadImageHook'),
     dict(type='TrainCountsHook'),
 ]
+# the classifier is re-initialised: load_from may hold any head (checked by tools/train.py)
+load_from_skip = ['head.']

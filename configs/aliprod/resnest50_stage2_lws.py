@@ -18,3 +18,5 @@ optim_wrapper = dict(
 param_scheduler = dict(_delete_=True, type='CosineAnnealingLR', by_epoch=True, T_max=10,
                        eta_min=0.0)
 auto_scale_lr = dict(enable=False, base_batch_size=512)
+# a stage-1 checkpoint has no head.scales: they start at 1 (checked by tools/train.py)
+load_from_skip = ['head.scales']

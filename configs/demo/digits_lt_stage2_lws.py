@@ -14,3 +14,5 @@ optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'head.scales': dict(decay_mult=0.0)}))
 param_scheduler = dict(_delete_=True, type='CosineAnnealingLR', by_epoch=True, T_max=10,
                        eta_min=0.0)
+# a stage-1 checkpoint has no head.scales: they start at 1 (checked by tools/train.py)
+load_from_skip = ['head.scales']

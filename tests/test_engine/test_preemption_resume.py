@@ -33,9 +33,9 @@ def train(work_dir, data_root, workers, *extra, until=None, send=None):
     args = ['python', osp.join(REPO_ROOT, 'tools', 'train.py'), CONFIG, '--work-dir',
             str(work_dir), *[a for a in extra if a != 'persistent'], '--cfg-options',
             *demo_overrides(data_root, max_epochs=2), 'custom_hooks.0.switch_epoch=1',
-            'randomness.deterministic=True', 'model.train_cfg.augments.type=Mixup',
-            'model.train_cfg.augments.alpha=0.4', f'train_dataloader.num_workers={workers}',
-            f'train_dataloader.persistent_workers={persistent}']
+            'randomness.deterministic=True', f'train_dataloader.num_workers={workers}',
+            f'train_dataloader.persistent_workers={persistent}', '--cfg-options-new',
+            'model.train_cfg.augments.type=Mixup', 'model.train_cfg.augments.alpha=0.4']
     proc = subprocess.Popen(args, cwd=REPO_ROOT, env=tool_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     lines = []

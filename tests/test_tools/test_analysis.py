@@ -49,7 +49,7 @@ def drawn(png_path):
     return json.loads((png_path.parent / (png_path.stem + '.json')).read_text())
 
 
-def test_class_sizes_from_annotation_file_and_csv(tmp_path, tiny_root, monkeypatch):
+def test_class_sizes_from_annotation_file_and_csv(tmp_path, tiny_root, monkeypatch, capsys):
     # tiny_root's train.json lists 12, 8, 5 and 3 images; capped at 6: 6, 6, 5, 3
     out = tmp_path / 'new' / 'folder' / 'sizes.png'  # missing folders are created
     run_tool(monkeypatch, 'plot_class_sizes.py', osp.join(tiny_root, 'train.json'),
@@ -63,8 +63,12 @@ def test_class_sizes_from_annotation_file_and_csv(tmp_path, tiny_root, monkeypat
     # the CSV's unknown train_count (class 00004) counts as 0
     sizes = drawn(tmp_path / 'csv.png')['profiles']['training set']['sizes']
     assert sizes == [400, 60, 12, 3, 0]
-    with pytest.raises(ValueError, match='must be a .py config, a .json annotation file'):
+    with pytest.raises(SystemExit) as stop:  # one line, exit 2 (tools/X.py: error: ...)
         run_tool(monkeypatch, 'plot_class_sizes.py', out)
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].startswith(
+        'tools/analysis/plot_class_sizes.py: error: source must be a .py config, a .json '
+        'annotation file')
 
 
 def test_class_sizes_from_config_counts(tmp_path, tiny_root, monkeypatch):
@@ -80,7 +84,7 @@ def test_class_sizes_from_config_counts(tmp_path, tiny_root, monkeypatch):
     assert profiles['after cap']['sizes'] == [6, 6, 5, 3]
 
 
-def test_per_class_accuracy_of_two_result_files(tmp_path, monkeypatch):
+def test_per_class_accuracy_of_two_result_files(tmp_path, monkeypatch, capsys):
     a = per_class_csv(tmp_path / 'stage1.csv', [100.0, 60.0, 0.0, 0.0])
     b = per_class_csv(tmp_path / 'stage2.csv', [60.0, 60.0, 80.0, 20.0])
     out = tmp_path / 'plots' / 'acc.png'
@@ -100,8 +104,11 @@ def test_per_class_accuracy_of_two_result_files(tmp_path, monkeypatch):
         assert sum(f['bins']['classes']) == 4
         # four classes far apart in size: one per bin, each bin's mean is that class
         assert sorted(f['bins']['mean']) == sorted(acc)
-    with pytest.raises(ValueError, match='--labels needs one label per CSV'):
+    with pytest.raises(SystemExit) as stop:
         run_tool(monkeypatch, 'plot_per_class_acc.py', a, b, '--labels', 'x')
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == \
+        'tools/analysis/plot_per_class_acc.py: error: --labels needs one label per CSV (2), got 1'
 
 
 def test_per_class_accuracy_at_a_thousand_classes_is_binned(tmp_path, monkeypatch):

@@ -62,7 +62,11 @@ def test_mixed_inputs_rows_in_order_errors_and_strict(setup):
     proc = run_tool([sys.executable, osp.join(REPO_ROOT, 'tools', 'infer.py'), setup['cfg'],
                      setup['ckpt'], *inputs, '--topk', '2', '--out', str(out),
                      '--batch-size', '3', '--num-workers', '1', '--strict'], check=False)
+    # --strict's exit 1, not a crash's (also 1) nor a refused input (2): the run finished
     assert proc.returncode == 1, proc.stderr[-3000:]
+    assert 'Traceback' not in proc.stderr and 'error:' not in proc.stderr, proc.stderr[-3000:]
+    assert proc.stdout.rstrip().splitlines()[-1].startswith(
+        f'{out}: 8 images predicted (top-2), 3 failed to load ('), proc.stdout[-3000:]
     rows = read_csv(out)
     assert rows[0] == ['path', 'pred_1', 'score_1', 'pred_2', 'score_2', 'error']
     expected_paths = [imgs / 'e.bmp', imgs / 'a.jpg', imgs / 'b.png', imgs / 'e.bmp',
@@ -149,8 +153,8 @@ def test_tta_infer_and_test_tool(setup, tmp_path):
     predicted = {r[0]: int(r[1]) for r in read_csv(sub)[1:]}
     labels = [int(osp.basename(osp.dirname(p))) for p in val]
     top1 = expected.argmax(1)
-    # (the submission names the dataset's class ids, here '00000'...'00003' written as ints)
-    assert predicted == {osp.basename(p): int(i) for p, i in zip(val, top1)}
+    # (the submission names the dataset's class ids, those of the checkpoint, written as ints)
+    assert predicted == {osp.basename(p): int(CLASSES[i]) for p, i in zip(val, top1)}
     # val holds (image, mirror) pairs: flip TTA scores both alike, unlike the plain model
     assert (top1[0::2] == top1[1::2]).all()
     assert (plain.argmax(1)[0::2] != plain.argmax(1)[1::2]).any()

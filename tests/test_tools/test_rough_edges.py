@@ -71,6 +71,10 @@ def test_only_the_mmcv_lite_deform_attn_warning_is_silenced():
             '``mmcv.ops.multi_scale_deform_attn``, You should install ``mmcv`` rather than '
             '``mmcv-lite`` if you need this module. ')
     with warnings.catch_warnings(record=True) as caught:
+        # start from no filters, so that PYTHONWARNINGS=ignore (or -W) cannot hide a warning
+        # this test expects to see; ours is then the only one that silences anything
+        warnings.resetwarnings()
+        warnings.simplefilter('always')
         silence_mmcv_lite_warning()
         warnings.warn_explicit(ours, UserWarning, 'transformer.py', 33, module=module,
                                registry={})

@@ -93,7 +93,7 @@ def test_unlabelled_split_writes_submission_only(tmp_path, tiny_root):
     proc = run_tool([
         sys.executable, 'tools/test.py', cfg, ckpt, '--work-dir', str(tmp_path / 'wd'), '--amp',
         '--submission', str(sub), '--cfg-options', 'test_dataloader.dataset.data_prefix=test',
-        'test_dataloader.dataset.with_label=False'])
+        '--cfg-options-new', 'test_dataloader.dataset.with_label=False'])
     with open(sub) as f:
         rows = list(csv.reader(f))
     assert rows[0] == ['id', 'predicted']

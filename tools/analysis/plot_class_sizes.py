@@ -25,6 +25,8 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from aliprod_plugins.cli import run_tool  # noqa: E402
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Plot the class-size distribution')
@@ -68,12 +70,13 @@ def counts_from_config(path: str, cfg_options: list) -> dict:
     from mmengine.registry import init_default_scope
 
     import aliprod_plugins  # noqa: F401  registration
+    from aliprod_plugins.cli import apply_cfg_options
     from aliprod_plugins.evaluation import build_train_dataset, counts_from_dataset
     cfg = Config.fromfile(path)
     if cfg_options:
         parser = argparse.ArgumentParser()
         parser.add_argument('opts', nargs='+', action=DictAction)
-        cfg.merge_from_dict(parser.parse_args(cfg_options).opts)
+        apply_cfg_options(cfg, argparse.Namespace(cfg_options=parser.parse_args(cfg_options).opts))
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     dataset = build_train_dataset(cfg.get('train_dataloader'))
     if dataset is None:
@@ -162,4 +165,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

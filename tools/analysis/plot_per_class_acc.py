@@ -27,6 +27,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from aliprod_plugins.cli import run_tool  # noqa: E402
 from aliprod_plugins.evaluation.functional import shot_masks  # noqa: E402
 from aliprod_plugins.evaluation.reports import read_per_class_csv  # noqa: E402
 
@@ -188,4 +189,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)
