@@ -4,10 +4,12 @@
     python tools/infer.py CONFIG CHECKPOINT photos/ --topk 5 --tta --device cuda --batch-size 256
 
 INPUT is any mix of image files, folders (searched recursively for image extensions) and
-``.txt`` / ``.lst`` files listing one image path per line (relative to the list's folder). The
+``.txt`` / ``.lst`` files listing one image path per line, or ``path label`` as in the
+annotation lists (relative to the list's folder; the label is ignored). The
 CSV has the header ``path,pred_1,score_1,...,pred_K,score_K,error``: one row per image in input
 order, the catalogue's class ids (``dataset_meta['classes']`` of the checkpoint) with their
-softmax probabilities, and the reason in ``error`` when the image could not be read. Such
+softmax probabilities, and the reason in ``error`` when the image could not be read; the file
+gets the usual permissions (0644 under umask 022), like the other tools' outputs. Such
 images are counted in the summary and the run goes on; it exits with 1 if any failed under
 ``--strict``, else 0. The preprocessing is the config's test pipeline (``--tta``: its
 ``tta_pipeline`` with ``tta_model``), exactly as ``tools/test.py`` and MMPretrain's
@@ -27,7 +29,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
-from aliprod_plugins.apis import Predictor, collect_images  # noqa: E402
+from aliprod_plugins.apis import Predictor, collect_images, data_settings  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -39,8 +41,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     out = parser.add_argument_group('output')
     out.add_argument('--out', default='predictions.csv',
                      help='CSV file to write (default: predictions.csv)')
-    out.add_argument('--topk', type=int, default=5,
-                     help='predictions per image (default: 5)')
+    out.add_argument('--topk', type=int,
+                     help='predictions per image (default: 5, or the number of classes if fewer)')
     out.add_argument('--strict', action='store_true',
                      help='exit with status 1 when any image could not be read (default: off)')
     run = parser.add_argument_group('run')
@@ -50,11 +52,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     run.add_argument('--device', help='torch device (default: cuda if available, else cpu)')
     run.add_argument('--tta', action='store_true', help="test-time augmentation: the config's "
                      'tta_model over its tta_pipeline (flip: scores averaged) (default: off)')
+    run.add_argument('--num-classes', type=int, help='number of classes of the head '
+                     "(default: the config's; see tools/train.py --num-classes)")
     run.add_argument('--cfg-options', nargs='+', action=DictAction,
                      help='override config settings, key=value pairs')
     args = parser.parse_args(argv)
     for name in ('topk', 'batch_size'):
-        if getattr(args, name) < 1:
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f'--{name.replace("_", "-")} must be a positive int, '
                          f'got {getattr(args, name)}')
     if args.num_workers < 0:
@@ -89,6 +93,9 @@ def write_predictions(predictor: Predictor, paths: list, args: argparse.Namespac
                 if done % step == 0 or done == len(paths):
                     bar.update(done - bar.completed)
             sys.stderr.write('\n')
+        umask = os.umask(0)  # mkstemp makes the file 0600; give it what open() would
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, args.out)
     except BaseException:
         if osp.exists(tmp):
@@ -109,7 +116,10 @@ def main(argv=None) -> int:
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    data_settings.apply_data_settings(cfg, num_classes=args.num_classes, options=args.cfg_options)
     predictor = Predictor(cfg, args.checkpoint, device=args.device, tta=args.tta)
+    if args.topk is None:
+        args.topk = min(5, len(predictor.classes))
     failed = write_predictions(predictor, paths, args)
     for path, error in failed[:10]:
         print(f'failed: {path}: {error}', file=sys.stderr)

@@ -28,6 +28,7 @@ from mmengine.evaluator import Evaluator  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
+from aliprod_plugins.apis import data_settings  # noqa: E402
 from aliprod_plugins.apis import apply_tta  # noqa: E402
 from aliprod_plugins.engine import (setup_cpu_distributed, shutdown_loader_workers,  # noqa: E402
                                     teardown_distributed)
@@ -58,6 +59,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    data_settings.add_data_args(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -79,8 +81,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     cfg.resume = False
     if args.amp:
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    if args.cfg_options is not None:  # test_* follows val_* options where the config ties them
+        cfg.merge_from_dict(data_settings.follow_val(cfg, args.cfg_options))
+    data_settings.apply_data_settings(cfg, args.data_root, args.num_classes, args.cfg_options)
+    data_settings.resolve_data_roots(cfg)  # relative to the repository, not the current dir
     if args.split is not None:
         cfg.test_dataloader.dataset.split = args.split
     if args.tta:

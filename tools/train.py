@@ -23,6 +23,7 @@ from mmengine.runner import Runner  # noqa: E402
 from mmpretrain.registry import OPTIM_WRAPPERS  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
+from aliprod_plugins.apis import data_settings  # noqa: E402
 from aliprod_plugins.engine import (setup_cpu_distributed, shutdown_loader_workers,  # noqa: E402
                                     teardown_distributed)
 from aliprod_plugins.engine.finite_optim_wrapper import AMP_WRAPPER_OF  # noqa: E402
@@ -54,6 +55,7 @@ def parse_args() -> argparse.Namespace:
                         default='none', help='job launcher')
     # torch.distributed.launch passes --local_rank; torchrun sets LOCAL_RANK.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    data_settings.add_data_args(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -99,8 +101,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         if args.no_persistent_workers:
             loader['persistent_workers'] = False
 
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    if args.cfg_options is not None:  # test_* follows val_* options where the config ties them
+        cfg.merge_from_dict(data_settings.follow_val(cfg, args.cfg_options))
+    data_settings.apply_data_settings(cfg, args.data_root, args.num_classes, args.cfg_options)
+    data_settings.resolve_data_roots(cfg)  # relative to the repository, not the current dir
     # after --cfg-options, so that overrides of val_* cannot leave half a validation loop
     if args.no_validate:
         cfg.val_cfg = None
