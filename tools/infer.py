@@ -26,10 +26,10 @@ import time
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.utils import ProgressBar  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
 from aliprod_plugins.apis import Predictor, collect_images, data_settings  # noqa: E402
+from aliprod_plugins.progress import Progress  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -80,8 +80,8 @@ def write_predictions(predictor: Predictor, paths: list, args: argparse.Namespac
         with os.fdopen(fd, 'w', newline='') as f:
             writer = csv.writer(f)
             writer.writerow(header)
-            # at most ~100 redraws: the bar also goes to log files
-            bar, step, done = ProgressBar(len(paths), file=sys.stderr), -(-len(paths) // 100), 0
+            # a bar on a terminal, ten plain lines in a log file
+            bar = Progress(len(paths), 'images', file=sys.stderr)
             for index, class_ids, scores, error in predictor.predict(
                     paths, args.topk, args.batch_size, args.num_workers):
                 cells = [c for pair in zip(class_ids, (f'{s:.6f}' for s in scores))
@@ -89,10 +89,8 @@ def write_predictions(predictor: Predictor, paths: list, args: argparse.Namespac
                 writer.writerow([paths[index], *cells, error])
                 if error:
                     failed.append((paths[index], error))
-                done += 1
-                if done % step == 0 or done == len(paths):
-                    bar.update(done - bar.completed)
-            sys.stderr.write('\n')
+                bar.update()
+            bar.close()
         umask = os.umask(0)  # mkstemp makes the file 0600; give it what open() would
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)

@@ -332,7 +332,8 @@ def format_table(results: Dict[str, Dict[str, float]], seed: int = 0, stage1_epo
             '|---' * (len(names) + 1) + '|']
     for key, label in row_labels(stage1_epochs, total_epochs).items():
         if key in results:
-            cells = ' | '.join(f'{results[key].get(m, float("nan")):.2f}' for m in TABLE_METRICS)
+            cells = ' | '.join(f'{results[key][m]:.2f}' if m in results[key] else 'n/a'
+                               for m in TABLE_METRICS)
             rows.append(f'| {label} | {cells} |')
     return '\n'.join(rows)
 

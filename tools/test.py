@@ -83,7 +83,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
     if args.cfg_options is not None:  # test_* follows val_* options where the config ties them
         cfg.merge_from_dict(data_settings.follow_val(cfg, args.cfg_options))
-    data_settings.apply_data_settings(cfg, args.data_root, args.num_classes, args.cfg_options)
+    data_settings.apply_data_settings(cfg, getattr(args, 'data_root', None),
+                                      getattr(args, 'num_classes', None), args.cfg_options)
     data_settings.resolve_data_roots(cfg)  # relative to the repository, not the current dir
     if args.split is not None:
         cfg.test_dataloader.dataset.split = args.split
