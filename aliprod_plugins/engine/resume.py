@@ -82,8 +82,9 @@ def resolve_resume(work_dir: str, resume: Optional[str]) -> ResumePlan:
     if resume != 'auto':
         meta = check_checkpoint(resume)
         plan.path = resume
-        plan.notes.append((logging.INFO, f'Resuming from {resume} (epoch {meta["epoch"]}, '
-                                         f'iter {meta["iter"]}).'))
+        plan.notes.append((logging.INFO, f'Resuming from {resume} ({meta["iter"]} iterations '
+                                         f'done; continues with epoch {meta["epoch"] + 1}, '
+                                         f'batch {(meta.get("inner_iter") or 0) + 1}).'))
         return plan
 
     _remove_unfinished_saves(work_dir, plan)
@@ -104,8 +105,9 @@ def resolve_resume(work_dir: str, resume: Optional[str]) -> ResumePlan:
         else:
             plan.path = path
             plan.notes.append((logging.INFO, f'Auto-resuming from {path}, named by '
-                                             f'{LAST_CHECKPOINT} (epoch {meta["epoch"]}, '
-                                             f'iter {meta["iter"]}).'))
+                                             f'{LAST_CHECKPOINT} ({meta["iter"]} iterations done; '
+                                             f'continues with epoch {meta["epoch"] + 1}, '
+                                             f'batch {(meta.get("inner_iter") or 0) + 1}).'))
             return plan
     elif named == '':
         plan.notes.append((logging.WARNING, f'{osp.join(work_dir, LAST_CHECKPOINT)} is empty; '
@@ -119,7 +121,8 @@ def resolve_resume(work_dir: str, resume: Optional[str]) -> ResumePlan:
         plan.path = path
         plan.notes.append((logging.WARNING if named is not None else logging.INFO,
                            f'Auto-resuming from {path}, the newest checkpoint in {work_dir} '
-                           f'that loads (epoch {meta["epoch"]}, iter {meta["iter"]}).'))
+                           f'that loads ({meta["iter"]} iterations done; continues with epoch '
+                           f'{meta["epoch"] + 1}, batch {(meta.get("inner_iter") or 0) + 1}).'))
     else:
         plan.notes.append((logging.WARNING if named or skipped else logging.INFO,
                            f'--resume: no checkpoint to resume from in {work_dir}; '
