@@ -86,6 +86,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     data_settings.apply_data_settings(cfg, getattr(args, 'data_root', None),
                                       getattr(args, 'num_classes', None), args.cfg_options)
     data_settings.resolve_data_roots(cfg)  # relative to the repository, not the current dir
+    data_settings.check_data_roots(cfg, ('test_dataloader', ))  # before any work dir is made
     if args.split is not None:
         cfg.test_dataloader.dataset.split = args.split
     if args.tta:

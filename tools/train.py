@@ -111,6 +111,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.val_cfg = None
         cfg.val_dataloader = None
         cfg.val_evaluator = None
+    # a missing data folder stops here, before the runner makes a work dir
+    data_settings.check_data_roots(cfg, ('train_dataloader', 'val_dataloader'))
     check_amp_device(cfg)
     return cfg
 

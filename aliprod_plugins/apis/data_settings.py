@@ -18,7 +18,7 @@ current directory: they are relative to the repository root (where ``data/`` liv
 """
 import argparse
 import os.path as osp
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional, Sequence
 
 from mmengine.config import Config
 
@@ -123,9 +123,30 @@ def resolve_data_roots(cfg: Config, root: str = REPO_ROOT) -> Config:
     return cfg
 
 
-def _datasets(cfg: Config) -> Iterator[dict]:
-    """Every dataset config of the three dataloaders, wrapped ones included."""
-    for name in LOADERS:
+def check_data_roots(cfg: Config, loaders: Sequence[str] = LOADERS) -> None:
+    """Refuse a dataset ``data_root`` that is not a folder, before anything is built or written.
+
+    Args:
+        cfg (Config): The config, after :func:`resolve_data_roots`.
+        loaders (Sequence[str]): The dataloaders the tool uses. Defaults to all three.
+
+    Raises:
+        ValueError: Naming the setting, the folder and how relative paths are resolved.
+    """
+    for name in loaders:
+        loader = cfg.get(name)
+        for dataset in _nested(loader.get('dataset') if isinstance(loader, dict) else None):
+            root = dataset.get('data_root')
+            if isinstance(root, str) and root and not osp.isdir(root):
+                raise ValueError(
+                    f'{name}.dataset.data_root expects an existing folder, got {root!r} (a '
+                    f'relative data_root in a config is relative to the repository root '
+                    f'{REPO_ROOT}); point it at your data with --data-root DIR')
+
+
+def _datasets(cfg: Config, loaders: Sequence[str] = LOADERS) -> Iterator[dict]:
+    """Every dataset config of the dataloaders, wrapped ones included."""
+    for name in loaders:
         loader = cfg.get(name)
         if isinstance(loader, dict):
             yield from _nested(loader.get('dataset'))

@@ -65,3 +65,13 @@ def test_relative_data_roots_are_relative_to_the_repository():
     assert cfg.train_dataloader.dataset.data_root == osp.join(REPO_ROOT, 'data', 'digits_lt')
     assert cfg.data_root == osp.join(REPO_ROOT, 'data', 'digits_lt')
     assert cfg.val_dataloader.dataset.data_root == '/abs/val'
+
+
+def test_missing_data_root_is_refused_before_anything_is_built(tmp_path):
+    cfg = Config.fromfile(DEMO)
+    cfg.val_dataloader.dataset.data_root = str(tmp_path / 'nowhere')
+    cfg.test_dataloader.dataset.data_root = str(tmp_path)
+    data_settings.check_data_roots(cfg, ('test_dataloader', ))  # the test loader is fine
+    with pytest.raises(ValueError, match=r"val_dataloader.dataset.data_root expects an "
+                       r"existing folder, got '.*nowhere'.*--data-root DIR"):
+        data_settings.check_data_roots(cfg, ('test_dataloader', 'val_dataloader'))
