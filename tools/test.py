@@ -86,7 +86,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     data_settings.apply_data_settings(cfg, getattr(args, 'data_root', None),
                                       getattr(args, 'num_classes', None), args.cfg_options)
     data_settings.resolve_data_roots(cfg)  # relative to the repository, not the current dir
-    data_settings.check_data_roots(cfg, ('test_dataloader', ))  # before any work dir is made
     if args.split is not None:
         cfg.test_dataloader.dataset.split = args.split
     if args.tta:
@@ -156,6 +155,7 @@ def _has_labels(dataset) -> bool:
 def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
+    data_settings.check_data_roots(cfg, ('test_dataloader', ))  # before any work dir is made
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     set_up_evaluator(runner, args.submission)

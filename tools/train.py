@@ -111,8 +111,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.val_cfg = None
         cfg.val_dataloader = None
         cfg.val_evaluator = None
-    # a missing data folder stops here, before the runner makes a work dir
-    data_settings.check_data_roots(cfg, ('train_dataloader', 'val_dataloader'))
     check_amp_device(cfg)
     return cfg
 
@@ -141,6 +139,8 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     try:
         cfg = merge_args(cfg, args)
+        # a missing data folder stops here, before the runner makes a work dir
+        data_settings.check_data_roots(cfg, ('train_dataloader', 'val_dataloader'))
     except ValueError as err:  # a bad flag or option: our message, no traceback
         sys.exit(f'tools/train.py: error: {err}')
     try:  # --resume: verify the checkpoint, or fall back to the newest one that loads
