@@ -58,7 +58,8 @@ def test_test_loader_follows_val_options_unless_set_apart():
         cfg, {'val_dataloader.dataset.data_root': '/data/mine'})
 
 
-def test_relative_data_roots_are_relative_to_the_repository():
+def test_relative_data_roots_are_relative_to_the_repository(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # whatever the current directory
     cfg = Config.fromfile(DEMO)
     cfg.val_dataloader.dataset.data_root = '/abs/val'
     data_settings.resolve_data_roots(cfg)
