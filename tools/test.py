@@ -28,8 +28,8 @@ from mmengine.evaluator import Evaluator  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
-from aliprod_plugins.apis import data_settings  # noqa: E402
 from aliprod_plugins.apis import apply_tta  # noqa: E402
+from aliprod_plugins.apis import data_settings  # noqa: E402
 from aliprod_plugins.engine import (setup_cpu_distributed, shutdown_loader_workers,  # noqa: E402
                                     teardown_distributed)
 from aliprod_plugins.evaluation import reports  # noqa: E402

@@ -1,6 +1,6 @@
 """Using a trained model: MMPretrain's inference API on our configs, batched prediction, TTA."""
-from . import data_settings
 from . import mmpretrain_compat  # noqa: F401  (inferencer reads paths with our loader)
+from . import data_settings
 from .inputs import IMG_EXTENSIONS, collect_images
 from .predictor import ImagePathDataset, Predictor
 from .tta import apply_tta, tta_settings

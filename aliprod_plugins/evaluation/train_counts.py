@@ -17,8 +17,8 @@ config (``lmdb=...``), a fused loading transform or a test machine without the t
 gives the same counts as the image folders would. :func:`train_class_counts` is the one call
 for tools (``tools/test.py`` through the hook, ``tools/tau_norm.py --logit-adjust``).
 """
-import inspect
 import copy
+import inspect
 import os.path as osp
 from typing import Any, Optional, Sequence, Union
 

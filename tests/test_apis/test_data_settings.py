@@ -2,10 +2,10 @@
 import os.path as osp
 
 import pytest
+from conftest import REPO_ROOT
 from mmengine.config import Config
 
 from aliprod_plugins.apis import data_settings
-from conftest import REPO_ROOT
 
 DEMO = osp.join(REPO_ROOT, 'configs', 'demo', 'digits_lt_stage1.py')
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')

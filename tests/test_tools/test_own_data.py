@@ -6,9 +6,8 @@ import stat
 import sys
 
 import numpy as np
-from PIL import Image
-
 from conftest import REPO_ROOT, run_tool
+from PIL import Image
 
 DEMO = osp.join(REPO_ROOT, 'configs', 'demo', 'digits_lt_stage1.py')
 TRAIN, VAL = [6, 4, 2], [2, 3, 1]  # images per class of the folder below

@@ -28,7 +28,7 @@ def _contents(pack_dir):
 
 
 def test_run_stopped_by_an_exception_completes_on_the_next_run(tool, root, tmp_path,
-                                                                monkeypatch, capsys):
+                                                               monkeypatch, capsys):
     reference = str(tmp_path / 'reference')
     pack(tool, root, reference)
     out = str(tmp_path / 'interrupted')
