@@ -4,10 +4,12 @@
     python tools/infer.py CONFIG CHECKPOINT photos/ --topk 5 --tta --device cuda --batch-size 256
 
 INPUT is any mix of image files, folders (searched recursively for image extensions) and
-``.txt`` / ``.lst`` files listing one image path per line (relative to the list's folder). The
+``.txt`` / ``.lst`` files listing one image path per line, or ``path label`` as in the
+annotation lists (relative to the list's folder; the label is ignored). The
 CSV has the header ``path,pred_1,score_1,...,pred_K,score_K,error``: one row per image in input
 order, the catalogue's class ids (``dataset_meta['classes']`` of the checkpoint) with their
-softmax probabilities, and the reason in ``error`` when the image could not be read. Such
+softmax probabilities, and the reason in ``error`` when the image could not be read; the file
+gets the usual permissions (0644 under umask 022), like the other tools' outputs. Such
 images are counted in the summary and the run goes on; it exits with 1 if any failed under
 ``--strict``, else 0. The preprocessing is the config's test pipeline (``--tta``: its
 ``tta_pipeline`` with ``tta_model``), exactly as ``tools/test.py`` and MMPretrain's
@@ -31,7 +33,8 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
-from aliprod_plugins.apis import Predictor, collect_images  # noqa: E402
+from aliprod_plugins.apis import Predictor, collect_images, data_settings  # noqa: E402
+from aliprod_plugins.progress import Progress  # noqa: E402
 from aliprod_plugins.cli import (add_cfg_options_args, apply_cfg_options,  # noqa: E402
                                  check_config_file, run_tool)
 from aliprod_plugins.engine.checkpoint_match import check_checkpoint  # noqa: E402
@@ -46,8 +49,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     out = parser.add_argument_group('output')
     out.add_argument('--out', default='predictions.csv',
                      help='CSV file to write (default: predictions.csv)')
-    out.add_argument('--topk', type=int, default=5,
-                     help='predictions per image (default: 5)')
+    out.add_argument('--topk', type=int,
+                     help='predictions per image (default: 5, or the number of classes if fewer)')
     out.add_argument('--strict', action='store_true',
                      help='exit with status 1 when any image could not be read (default: off)')
     run = parser.add_argument_group('run')
@@ -63,6 +66,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                      '(default: pytorch)')
     run.add_argument('--onnx', help='model.onnx of tools/export_onnx.py (model.json beside it) '
                      'for --backend onnxruntime')
+    run.add_argument('--num-classes', type=int, help='number of classes of the head '
+                     "(default: the config's; see tools/train.py --num-classes)")
     args = parser.parse_args(argv)
     if (args.backend == 'onnxruntime') != (args.onnx is not None):
         parser.error(f'--backend onnxruntime and --onnx go together, got --backend '
@@ -71,7 +76,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error('--backend onnxruntime runs the exported test crop on CPU: expected no '
                      f'--tta and --device cpu or none, got --tta={args.tta} --device={args.device}')
     for name in ('topk', 'batch_size'):
-        if getattr(args, name) < 1:
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f'--{name.replace("_", "-")} must be a positive int, '
                          f'got {getattr(args, name)}')
     if args.num_workers < 0:
@@ -93,8 +98,8 @@ def write_predictions(predictor: Predictor, paths: list, args: argparse.Namespac
         with os.fdopen(fd, 'w', newline='') as f:
             writer = csv.writer(f)
             writer.writerow(header)
-            # at most ~100 redraws: the bar also goes to log files
-            bar, step, done = ProgressBar(len(paths), file=sys.stderr), -(-len(paths) // 100), 0
+            # a bar on a terminal, ten plain lines in a log file
+            bar = Progress(len(paths), 'images', file=sys.stderr)
             for index, class_ids, scores, error in predictor.predict(
                     paths, args.topk, args.batch_size, args.num_workers):
                 cells = [c for pair in zip(class_ids, (f'{s:.6f}' for s in scores))
@@ -102,10 +107,11 @@ def write_predictions(predictor: Predictor, paths: list, args: argparse.Namespac
                 writer.writerow([paths[index], *cells, error])
                 if error:
                     failed.append((paths[index], error))
-                done += 1
-                if done % step == 0 or done == len(paths):
-                    bar.update(done - bar.completed)
-            sys.stderr.write('\n')
+                bar.update()
+            bar.close()
+        umask = os.umask(0)  # mkstemp makes the file 0600; give it what open() would
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, args.out)
     except BaseException:
         if osp.exists(tmp):
@@ -125,6 +131,7 @@ def main(argv=None) -> int:
                          'holding images, or .txt/.lst lists of image paths')
     check_config_file(args.config)
     cfg = apply_cfg_options(Config.fromfile(args.config), args)
+    data_settings.apply_data_settings(cfg, num_classes=args.num_classes, options=args.cfg_options)
     check_checkpoint(cfg, args.checkpoint)  # a head of another size: refused, not IndexError
     if args.backend == 'onnxruntime':
         from aliprod_plugins.deploy import MissingExtraError, OnnxPredictor
@@ -134,6 +141,8 @@ def main(argv=None) -> int:
             sys.exit(f'tools/infer.py: error: {err}')
     else:
         predictor = Predictor(cfg, args.checkpoint, device=args.device, tta=args.tta)
+    if args.topk is None:
+        args.topk = min(5, len(predictor.classes))
     failed = write_predictions(predictor, paths, args)
     for path, error in failed[:10]:
         print(f'failed: {path}: {error}', file=sys.stderr)

@@ -38,6 +38,7 @@ from mmpretrain.registry import DATASETS  # noqa: E402
 
 import aliprod_plugins  # noqa: E402  registration only
 from aliprod_plugins.cli import add_cfg_options_args, apply_cfg_options, run_tool  # noqa: E402
+from aliprod_plugins.apis import data_settings  # noqa: E402
 from aliprod_plugins.datasets.lmdb_pack import (dataset_record, relative_paths,  # noqa: E402
                                                 resolve_pack_dir)
 from aliprod_plugins.engine.atomic_io import atomic_write_text  # noqa: E402
@@ -104,6 +105,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     apply_cfg_options(cfg, args)
+    data_settings.resolve_data_roots(cfg)  # relative to the repository, not the current dir
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     dataset, lmdb_opt = build_dataset(cfg, args.split)
     pipeline = cfg[f'{args.split}_dataloader']['dataset'].get('pipeline')

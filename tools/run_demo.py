@@ -1,6 +1,6 @@
 """The embedded default (``make demo``): the whole recipe on Digits-LT on a laptop CPU.
 
-    python tools/run_demo.py                       # ~3-4 minutes on 2 cores
+    python tools/run_demo.py                       # see the README for the time it takes
     python tools/run_demo.py --seed 1 --work-dir work_dirs/demo_seed1
 
 Steps, each through the real tools and the same components as the AliProducts configs:
@@ -12,6 +12,11 @@ tau-normalise stage 1's classifier (``tools/tau_norm.py``) -> plots (``tools/ana
 publish the final checkpoint (``tools/publish_model.py``) and predict the validation images
 with it (``tools/infer.py [--tta]``) -> one table and ``<work-dir>/results.json``. Every tool's
 whole output is in ``<work-dir>/*.log``.
+
+Every machine prints the same table: the tools run with :data:`PINNED_ENV`, which fixes what
+makes CPU float results machine-dependent (thread count, MKL's code path, ATen's and oneDNN's
+instruction sets; the GPU is hidden). These variables are read when torch loads, so they are
+set for the tools' processes, not here. ``--no-pin`` runs with the machine's own settings.
 """
 import argparse
 import csv
@@ -37,6 +42,24 @@ TABLE_METRICS = ('top1_error', 'mean_class_error', 'many_shot_acc', 'medium_shot
 STEPS = 7
 _TRAIN_LINE = re.compile(r'Epoch\(train\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\].*?lr: (\S+).*?'
                          r'eta: (\S+).*?loss: (\S+)')
+#: Set for every tool the demo runs (read when torch is imported, so only a child process
+#: can take them). 40 epochs of SGD amplify rounding differences into points of accuracy.
+PINNED_ENV = {
+    # one thread: reductions are not split differently on machines with other core counts
+    'OMP_NUM_THREADS': '1',
+    'MKL_NUM_THREADS': '1',
+    # MKL's conditional numerical reproducibility: the AVX2 code path on Intel and AMD alike
+    'MKL_CBWR': 'AVX2',
+    # ATen's vectorised kernels and oneDNN's (convolutions) at AVX2, not AVX-512 / AMX: every
+    # x86-64 CPU since 2013-2015 (Intel Haswell, AMD Excavator / Zen) has it. Pinning lower
+    # (ATen 'default', oneDNN SSE41) made a demo training step 3.4x slower (295 vs 86.7 ms
+    # CPU per step here), AVX2 costs 1.1x (97.5 ms)
+    'ATEN_CPU_CAPABILITY': 'avx2',
+    'ONEDNN_MAX_CPU_ISA': 'AVX2',
+    'DNNL_MAX_CPU_ISA': 'AVX2',
+    # the demo is a CPU demo: a GPU's kernels would give other figures
+    'CUDA_VISIBLE_DEVICES': '',
+}
 _VAL_LINE = re.compile(r'Epoch\(val\)\s*\[(\d+)\].*?longtail/top1_error: (\S+).*?'
                        r'longtail/mean_class_error: (\S+)')
 
@@ -53,6 +76,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--stage2-epochs', type=int, default=10,
                         help='class-balanced epochs after the switch (default: 10)')
     parser.add_argument('--quiet', action='store_true', help='hide the training log')
+    parser.add_argument('--no-pin', action='store_true', help="run the tools with this machine's "
+                        'threads and instruction sets (faster; figures then differ by machine)')
     return parser.parse_args()
 
 
@@ -92,10 +117,20 @@ def progress_line(line: str, stage1_epochs: int, total_epochs: int) -> Optional[
     return None
 
 
+def tool_env(pin: bool = True) -> Dict[str, str]:
+    """The environment of the tools: this one, unbuffered, with :data:`PINNED_ENV` on top.
+
+    Args:
+        pin (bool): Apply :data:`PINNED_ENV` (whatever the caller's environment sets).
+            Defaults to True.
+    """
+    return dict(os.environ, PYTHONUNBUFFERED='1', **(PINNED_ENV if pin else {}))
+
+
 def _run(args: List[str], log_path: str, quiet: bool, stage1_epochs: int = 0,
-         total_epochs: int = 0) -> None:
+         total_epochs: int = 0, env: Optional[Dict[str, str]] = None) -> None:
     """Run a tool, echoing its progress (see :func:`progress_line`) and logging everything."""
-    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    env = env or tool_env()
     with open(log_path, 'w') as log:
         proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -109,9 +144,9 @@ def _run(args: List[str], log_path: str, quiet: bool, stage1_epochs: int = 0,
                            f'see {log_path}')
 
 
-def _run_all(jobs: List[Tuple[List[str], str]]) -> None:
+def _run_all(jobs: List[Tuple[List[str], str]], env: Optional[Dict[str, str]] = None) -> None:
     """Run tools side by side (each mostly waits on imports), then check every exit code."""
-    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    env = env or tool_env()
     procs = []
     for args, log_path in jobs:
         log = open(log_path, 'w')
@@ -133,7 +168,8 @@ def _metrics(path: str) -> Dict[str, float]:
 
 
 def run_demo(work_dir: str, data_root: str, seed: int = 0, stage1_epochs: int = 30,
-             stage2_epochs: int = 10, quiet: bool = False) -> Dict[str, Dict[str, float]]:
+             stage2_epochs: int = 10, quiet: bool = False,
+             pin: bool = True) -> Dict[str, Dict[str, float]]:
     """Build the data, train both stages, evaluate, tau-normalise and plot.
 
     Args:
@@ -143,17 +179,19 @@ def run_demo(work_dir: str, data_root: str, seed: int = 0, stage1_epochs: int = 
         stage1_epochs (int): Epochs before the switch. Defaults to 30.
         stage2_epochs (int): Epochs after the switch. Defaults to 10.
         quiet (bool): Hide training progress. Defaults to False.
+        pin (bool): Run the tools with :data:`PINNED_ENV`. Defaults to True.
 
     Returns:
         dict: ``{'stage1': metrics, 'stage2': metrics, 'stage1_tau_norm': metrics}``.
     """
     work_dir, data_root = osp.abspath(work_dir), osp.abspath(data_root)
+    env = tool_env(pin)
     os.makedirs(work_dir, exist_ok=True)
     tools = osp.join(ROOT, 'tools')
     if not osp.isfile(osp.join(data_root, 'train.json')):
         _step(1, f'building Digits-LT in {data_root}')
         _run([osp.join(tools, 'make_digits_lt.py'), data_root],
-             osp.join(work_dir, 'make_data.log'), quiet)
+             osp.join(work_dir, 'make_data.log'), quiet, env=env)
     else:
         _step(1, f'Digits-LT found in {data_root}')
     total = stage1_epochs + stage2_epochs
@@ -171,7 +209,7 @@ def run_demo(work_dir: str, data_root: str, seed: int = 0, stage1_epochs: int = 
           'default_hooks.checkpoint.max_keep_ckpts=-1',
           # log every epoch's last iteration too: one progress line per epoch
           'default_hooks.logger.ignore_last=False'],
-         osp.join(work_dir, 'train.log'), quiet, stage1_epochs, total)
+         osp.join(work_dir, 'train.log'), quiet, stage1_epochs, total, env)
     stage1_ckpt = osp.join(train_dir, f'epoch_{stage1_epochs}.pth')
     stage2_ckpt = osp.join(train_dir, f'epoch_{total}.pth')
 
@@ -184,7 +222,7 @@ def run_demo(work_dir: str, data_root: str, seed: int = 0, stage1_epochs: int = 
     _run_all([([osp.join(tools, 'test.py'), config, ckpt, *flags, '--work-dir',
                 osp.join(work_dir, f'test_{name}'), '--out', osp.join(work_dir, f'{name}.json'),
                 '--cfg-options', *common], osp.join(work_dir, f'test_{name}.log'))
-              for name, config, ckpt, flags in evaluations])
+              for name, config, ckpt, flags in evaluations], env)
     results = {name: _metrics(osp.join(work_dir, f'{name}.json'))
                for name, _, _, _ in evaluations}
 
@@ -207,7 +245,7 @@ def run_demo(work_dir: str, data_root: str, seed: int = 0, stage1_epochs: int = 
           osp.join(work_dir, 'per_class_acc.png')], osp.join(work_dir, 'plot_acc.log')),
         ([osp.join(tools, 'publish_model.py'), stage2_ckpt, published_stem + '.pth'],
          osp.join(work_dir, 'publish.log')),
-    ])
+    ], env)
     best = _best_tau(tau_dir)
     if best is not None:
         results['stage1_tau_norm'] = best
@@ -221,7 +259,7 @@ def run_demo(work_dir: str, data_root: str, seed: int = 0, stage1_epochs: int = 
     _run_all([([osp.join(tools, 'infer.py'), TWO_STAGE_CONFIG, published, val_dir, *flags,
                 '--out', preds[suffix], '--device', 'cpu'],
                osp.join(work_dir, f'infer{suffix}.log'))
-              for suffix, flags in (('', []), ('_tta', ['--tta']))])
+              for suffix, flags in (('', []), ('_tta', ['--tta']))], env)
     results['infer'] = {f'top1_error{suffix}': _csv_top1_error(path)
                         for suffix, path in preds.items()}
     if not quiet:
@@ -300,16 +338,21 @@ def format_table(results: Dict[str, Dict[str, float]], seed: int = 0, stage1_epo
             '|---' * (len(names) + 1) + '|']
     for key, label in row_labels(stage1_epochs, total_epochs).items():
         if key in results:
-            cells = ' | '.join(f'{results[key].get(m, float("nan")):.2f}' for m in TABLE_METRICS)
+            cells = ' | '.join(f'{results[key][m]:.2f}' if m in results[key] else 'n/a'
+                               for m in TABLE_METRICS)
             rows.append(f'| {label} | {cells} |')
     return '\n'.join(rows)
 
 
 def main() -> None:
     args = parse_args()
+    if not args.no_pin:
+        print('CPU settings pinned for the same figures on every machine: ' +
+              ' '.join(f'{k}={v!r}' if not v else f'{k}={v}' for k, v in PINNED_ENV.items()),
+              flush=True)
     start = time.time()
     results = run_demo(args.work_dir, args.data_root, args.seed, args.stage1_epochs,
-                       args.stage2_epochs, args.quiet)
+                       args.stage2_epochs, args.quiet, not args.no_pin)
     print()
     print(format_table(results, args.seed, args.stage1_epochs,
                        args.stage1_epochs + args.stage2_epochs))

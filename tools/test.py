@@ -31,6 +31,7 @@ import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint load
 from aliprod_plugins.apis import apply_tta  # noqa: E402
 from aliprod_plugins.cli import (add_cfg_options_args, apply_cfg_options,  # noqa: E402
                                  check_annotations, check_config_file, run_tool)
+from aliprod_plugins.apis import data_settings  # noqa: E402
 from aliprod_plugins.engine import (setup_cpu_distributed, shutdown_loader_workers,  # noqa: E402
                                     teardown_distributed)
 from aliprod_plugins.engine.checkpoint_match import check_checkpoint, dataset_classes  # noqa: E402
@@ -58,6 +59,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    data_settings.add_data_args(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -79,7 +81,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     cfg.resume = False
     if args.amp:
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
-    apply_cfg_options(cfg, args)
+    apply_cfg_options(cfg, args)  # test_* follows val_* options where the config ties them
+    data_settings.apply_data_settings(cfg, getattr(args, 'data_root', None),
+                                      getattr(args, 'num_classes', None), args.cfg_options)
+    data_settings.resolve_data_roots(cfg)  # relative to the repository, not the current dir
     if args.split is not None:
         cfg.test_dataloader.dataset.split = args.split
     if args.tta:
@@ -150,6 +155,7 @@ def main() -> None:
     args = parse_args()
     check_config_file(args.config)
     cfg = merge_args(Config.fromfile(args.config), args)
+    data_settings.check_data_roots(cfg, ('test_dataloader', ))  # before any work dir is made
     # before the Runner prints its environment: refuse a checkpoint of another model or class set
     check_checkpoint(cfg, args.checkpoint, classes=dataset_classes(cfg, 'test_dataloader'))
     check_annotations(cfg, ['test_dataloader'])

@@ -27,6 +27,7 @@ import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint load
 from aliprod_plugins.cli import (add_cfg_options_args, apply_cfg_options,  # noqa: E402
                                  check_annotations, check_config_file, run_tool)
 from aliprod_plugins.deploy.extras import MissingExtraError  # noqa: E402
+from aliprod_plugins.apis import data_settings  # noqa: E402
 from aliprod_plugins.engine import (setup_cpu_distributed, shutdown_loader_workers,  # noqa: E402
                                     teardown_distributed)
 from aliprod_plugins.engine.checkpoint_match import (SKIP_KEY, check_checkpoint,  # noqa: E402
@@ -62,6 +63,7 @@ def parse_args() -> argparse.Namespace:
                         default='none', help='job launcher')
     # torch.distributed.launch passes --local_rank; torchrun sets LOCAL_RANK.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    data_settings.add_data_args(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -107,7 +109,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         if args.no_persistent_workers:
             loader['persistent_workers'] = False
 
-    apply_cfg_options(cfg, args)
+    apply_cfg_options(cfg, args)  # test_* follows val_* options where the config ties them
+    data_settings.apply_data_settings(cfg, getattr(args, 'data_root', None),
+                                      getattr(args, 'num_classes', None), args.cfg_options)
+    data_settings.resolve_data_roots(cfg)  # relative to the repository, not the current dir
     if args.tensorboard:
         enable_tensorboard(cfg)
     # after --cfg-options, so that overrides of val_* cannot leave half a validation loop
@@ -144,6 +149,8 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     try:
         cfg = merge_args(cfg, args)
+        # a missing data folder stops here, before the runner makes a work dir
+        data_settings.check_data_roots(cfg, ('train_dataloader', 'val_dataloader'))
     except (ValueError, MissingExtraError) as err:  # a bad flag or option: no traceback
         sys.exit(f'tools/train.py: error: {err}')
     try:  # --resume: verify the checkpoint, or fall back to the newest one that loads

@@ -1,20 +1,25 @@
 """Expand the inputs of ``tools/infer.py``: image files, folders and lists of image paths."""
 import os
 import os.path as osp
+import re
 from typing import List, Sequence, Tuple
 
 # the extensions MMPretrain's CustomDataset scans for, plus .webp / .gif
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp',
                   '.gif')
 LIST_EXTENSIONS = ('.txt', '.lst', '.list')
+# the project's list format (MMPretrain / PaddleClas): "relative/path.jpg <label>"
+_LABELLED = re.compile(r'(.*\S)[ \t]+\d+')
 
 
 def collect_images(inputs: Sequence[str]) -> Tuple[List[str], List[str]]:
     """Expand ``inputs`` into image paths, in the order given.
 
     - a folder: every file with an image extension below it, recursively, sorted by path;
-    - a ``.txt`` / ``.lst`` / ``.list`` file: one image path per line (blank lines and lines
-      starting with ``#`` skipped); relative paths are relative to the list file's folder;
+    - a ``.txt`` / ``.lst`` / ``.list`` file: one image path per line, or the annotation list
+      format ``relative/path.jpg <label>`` (the label is dropped: a line ending in blanks and
+      digits is read as path and label); blank lines and lines starting with ``#`` skipped;
+      relative paths are relative to the list file's folder;
     - anything else (including a path that does not exist): one image, so that a missing or
       unreadable file gets its own row and error instead of being dropped.
 
@@ -53,7 +58,13 @@ def _scan_folder(folder: str) -> List[str]:
 
 def _read_list(list_file: str) -> List[str]:
     base = osp.dirname(list_file)
-    with open(list_file, encoding='utf-8') as f:
+    with open(list_file, encoding='utf-8-sig') as f:
         lines = [line.strip() for line in f]
-    return [line if osp.isabs(line) else osp.join(base, line)
-            for line in lines if line and not line.startswith('#')]
+    paths = []
+    for line in lines:
+        if not line or line.startswith('#'):
+            continue
+        labelled = _LABELLED.fullmatch(line)
+        path = labelled.group(1) if labelled else line
+        paths.append(path if osp.isabs(path) else osp.join(base, path))
+    return paths

@@ -20,6 +20,8 @@ from typing import Callable, Iterator, List, Optional, Tuple
 from mmengine.config import Config, DictAction
 from mmengine.registry import Registry
 
+from ..apis.data_settings import follow_val
+
 _MAX_DEPTH = 12
 
 
@@ -43,6 +45,9 @@ def add_cfg_options_args(parser: argparse.ArgumentParser, example: str = '') -> 
 def apply_cfg_options(cfg: Config, args: argparse.Namespace) -> Config:
     """Check and merge ``args.cfg_options_new`` (first), then ``args.cfg_options``, into ``cfg``.
 
+    ``val_dataloader`` / ``val_evaluator`` options also reach ``test_*`` where the config
+    defines them alike (:func:`~aliprod_plugins.apis.data_settings.follow_val`).
+
     Args:
         cfg (Config): The loaded config; changed in place.
         args (Namespace): Parsed flags with ``cfg_options`` and ``cfg_options_new`` (either
@@ -64,7 +69,8 @@ def apply_cfg_options(cfg: Config, args: argparse.Namespace) -> Config:
     if options:
         for key in options:
             check_key(cfg, key, new=False)
-        cfg.merge_from_dict(options)
+        # test_* follows val_* options where the config defines them alike
+        cfg.merge_from_dict(follow_val(cfg, options))
     return cfg
 
 

@@ -30,6 +30,15 @@ def _check_int(name: str, value: Any, low: int, allow_none: bool = False) -> Non
         raise ValueError(f'{name} must be an int >= {low}{none}, got {value!r}')
 
 
+def _default_annotation(data_root: str, split: str) -> tuple:
+    """``(<split>.json, <split>)``, or ``(<split>.txt, '')`` when only the list file exists."""
+    listed = split + '.txt'
+    if (not osp.isfile(osp.join(data_root or '', split + '.json'))
+            and osp.isfile(osp.join(data_root or '', listed))):
+        return listed, ''
+    return split + '.json', split
+
+
 @DATASETS.register_module()
 class AliProductsDataset(ResampleOnError, BaseDataset):
     """AliProducts (50,030 product classes, long-tailed) and other catalogues in its layouts.
@@ -43,6 +52,14 @@ class AliProductsDataset(ResampleOnError, BaseDataset):
         ├── train/<class_id>/<image_id>
         ├── val/<class_id>/<image_id>
         └── test/<image_id>
+
+    Your own catalogue needs only ``data_root``: a folder with list files (labels ``0`` to
+    ``num_classes - 1``)::
+
+        data/mine/
+        ├── train.txt     one "relative/path.jpg <label>" per line, relative to data/mine
+        ├── val.txt
+        └── ...           the images, anywhere below data/mine
 
     The label is ``int(class_id)``; a class without images in a split keeps its id, so
     ``metainfo['classes']`` is always the ``num_classes`` 5-digit ids and predictions map
@@ -78,9 +95,12 @@ class AliProductsDataset(ResampleOnError, BaseDataset):
             (``<split>.json``) and ``data_prefix`` (``<split>``). Only ``'test'`` may be
             unlabelled and only ``'train'`` may be capped. Defaults to 'train'.
         ann_file (str, optional): Annotation file, relative to ``data_root``.
-            Defaults to None (``<split>.json``).
+            Defaults to None: ``<split>.json``, or ``<split>.txt`` (a list file) when only
+            that exists in ``data_root``.
         data_prefix (str | dict, optional): Image folder relative to ``data_root``, or
-            ``dict(img_path=...)``. Defaults to None (``<split>``).
+            ``dict(img_path=...)``. Defaults to None: ``<split>``, or ``''`` for the default
+            ``<split>.txt`` (its paths are relative to ``data_root``, the list's folder, as in
+            ``tools/infer.py``).
         num_classes (int): Number of classes; labels must lie in ``[0, num_classes)``.
             Defaults to 50030.
         max_per_class (int, optional): Keep at most this many images of each class, chosen
@@ -159,11 +179,13 @@ class AliProductsDataset(ResampleOnError, BaseDataset):
         if len(classes) != num_classes:
             raise ValueError(f"metainfo['classes'] must hold num_classes={num_classes} names, "
                              f'got {len(classes)}')
+        default_ann, default_prefix = _default_annotation(data_root, split)
         super().__init__(
-            ann_file=split + '.json' if ann_file is None else ann_file,
+            ann_file=default_ann if ann_file is None else ann_file,
             metainfo=metainfo,
             data_root=data_root,
-            data_prefix=split if data_prefix is None else data_prefix,
+            data_prefix=(default_prefix if ann_file is None else split)
+            if data_prefix is None else data_prefix,
             indices=indices,
             serialize_data=False,
             pipeline=pipeline,

@@ -124,8 +124,8 @@ def render_class(job: _Job) -> Tuple[int, Dict[str, List[str]]]:
 
 
 def _run(jobs: List[_Job], pool, progress: bool) -> Dict[int, Dict[str, List[str]]]:
-    from mmengine.utils import ProgressBar
-    bar = ProgressBar(len(jobs)) if progress else None
+    from ..progress import Progress
+    bar = Progress(len(jobs), 'classes') if progress else None
     # large classes first, so the last worker to finish is not left with the head alone
     order = sorted(jobs, key=lambda job: -job[5])
     if pool is not None:
@@ -138,7 +138,7 @@ def _run(jobs: List[_Job], pool, progress: bool) -> Dict[int, Dict[str, List[str
         if bar is not None:
             bar.update()
     if bar is not None:
-        print()
+        bar.close()
     return results
 
 

@@ -85,8 +85,9 @@ def resolve_resume(work_dir: str, resume: Optional[str]) -> ResumePlan:
     if resume != 'auto':
         meta, missing = inspect_checkpoint(resume)
         plan.path = resume
-        plan.notes.append((logging.INFO, f'Resuming from {resume} (epoch {meta["epoch"]}, '
-                                         f'iter {meta["iter"]}).'))
+        plan.notes.append((logging.INFO, f'Resuming from {resume} ({meta["iter"]} iterations '
+                                         f'done; continues with epoch {meta["epoch"] + 1}, '
+                                         f'batch {(meta.get("inner_iter") or 0) + 1}).'))
         _warn_missing(plan, resume, missing)
         return plan
 
@@ -108,8 +109,9 @@ def resolve_resume(work_dir: str, resume: Optional[str]) -> ResumePlan:
         else:
             plan.path = path
             plan.notes.append((logging.INFO, f'Auto-resuming from {path}, named by '
-                                             f'{LAST_CHECKPOINT} (epoch {meta["epoch"]}, '
-                                             f'iter {meta["iter"]}).'))
+                                             f'{LAST_CHECKPOINT} ({meta["iter"]} iterations done; '
+                                             f'continues with epoch {meta["epoch"] + 1}, '
+                                             f'batch {(meta.get("inner_iter") or 0) + 1}).'))
             _warn_missing(plan, path, missing)
             return plan
     elif named == '':
@@ -124,7 +126,8 @@ def resolve_resume(work_dir: str, resume: Optional[str]) -> ResumePlan:
         plan.path = path
         plan.notes.append((logging.WARNING if named is not None else logging.INFO,
                            f'Auto-resuming from {path}, the newest checkpoint in {work_dir} '
-                           f'that loads (epoch {meta["epoch"]}, iter {meta["iter"]}).'))
+                           f'that loads ({meta["iter"]} iterations done; continues with epoch '
+                           f'{meta["epoch"] + 1}, batch {(meta.get("inner_iter") or 0) + 1}).'))
         _warn_missing(plan, path, missing, f'no checkpoint in {work_dir} with them loads')
     else:
         plan.notes.append((logging.WARNING if named or skipped else logging.INFO,

@@ -1,4 +1,5 @@
 """Top-k, class-averaged and shot-group accuracy with memory bounded by top-k."""
+import math
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -9,6 +10,8 @@ from mmpretrain.registry import METRICS
 from .compact_metric import CompactMetric
 from .functional import long_tail_metrics, topk_labels
 from .train_counts import CountsLike, load_class_counts
+
+SHOT_KEYS = ('many_shot_acc', 'medium_shot_acc', 'few_shot_acc')
 
 # when scores must be copied, stack at most this many bytes at a time (~20 rows at 50,030)
 _CHUNK_BYTES = 4 << 20
@@ -29,8 +32,10 @@ class LongTailAccuracy(CompactMetric):
     ``many_shot_acc``, ``medium_shot_acc``, ``few_shot_acc``: the mean per-class top-1 accuracy
     of the evaluated classes with more than ``many_shot_thr``, ``few_shot_thr`` to
     ``many_shot_thr``, and fewer than ``few_shot_thr`` training images. A group without an
-    evaluated class reports NaN. Without training counts the three are not reported (one
-    warning); see :mod:`aliprod_plugins.evaluation.train_counts` for where counts come from.
+    evaluated class is left out (logged once, e.g. no many-shot class when the head is capped
+    at 80), so no log line reads ``many_shot_acc: nan``. Without training counts the three are
+    not reported (one warning); see :mod:`aliprod_plugins.evaluation.train_counts` for where
+    counts come from.
 
     Ties between scores go to the lower class index (see
     :func:`aliprod_plugins.evaluation.functional.topk_labels`).
@@ -121,7 +126,12 @@ class LongTailAccuracy(CompactMetric):
         num_classes = self._num_classes(counts)
         metrics, self.per_class = long_tail_metrics(
             pred, gt, self.topk, num_classes, counts, self.many_shot_thr, self.few_shot_thr)
-        return metrics
+        empty = [k for k in SHOT_KEYS if k in metrics and math.isnan(metrics[k])]
+        if empty:
+            self._log_once('empty_groups', f'LongTailAccuracy: {", ".join(empty)} not reported: '
+                           f'no evaluated class in the group (many-shot > {self.many_shot_thr}, '
+                           f'few-shot < {self.few_shot_thr} training images)')
+        return {k: v for k, v in metrics.items() if k not in empty}
 
     def _num_classes(self, counts: Optional[np.ndarray]) -> Optional[int]:
         classes = self._classes()
@@ -135,6 +145,11 @@ class LongTailAccuracy(CompactMetric):
 
     def _classes(self) -> Tuple:
         return tuple((self.dataset_meta or {}).get('classes') or ())
+
+    def _log_once(self, key: str, msg: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            MMLogger.get_current_instance().info(msg)
 
     def _warn_once(self, key: str, msg: str) -> None:
         if key not in self._warned:

@@ -10,8 +10,15 @@ One rule for training-time validation, ``tools/test.py`` and ``tools/tau_norm.py
    ``counts_attr='class_counts_before_cap'`` for the raw split). Datasets without that
    attribute fall back to ``np.bincount(dataset.get_gt_labels())``;
 3. with neither, the shot metrics are skipped with one warning.
+
+The counts come from the dataset's annotation alone: :func:`build_train_dataset` builds it
+without its pipeline, without its LMDB pack and without the image-file check, so a packed
+config (``lmdb=...``), a fused loading transform or a test machine without the training images
+gives the same counts as the image folders would. :func:`train_class_counts` is the one call
+for tools (``tools/test.py`` through the hook, ``tools/tau_norm.py --logit-adjust``).
 """
 import copy
+import inspect
 import os.path as osp
 from typing import Any, Optional, Sequence, Union
 
@@ -80,8 +87,37 @@ def counts_from_dataset(dataset: Any, counts_attr: str = 'class_counts',
     return None
 
 
+def train_class_counts(cfg: Any, counts_attr: str = 'class_counts') -> np.ndarray:
+    """The training class counts of a config, from its ``train_dataloader.dataset``.
+
+    Args:
+        cfg (Config | dict): A config with ``train_dataloader``.
+        counts_attr (str): ``'class_counts'`` (after capping: what the model trains on) or
+            ``'class_counts_before_cap'``. Defaults to ``'class_counts'``.
+
+    Returns:
+        np.ndarray: int64 images per class.
+
+    Raises:
+        ValueError: The config has no training dataset, or it has neither counts nor labels.
+    """
+    dataset = build_train_dataset(cfg.get('train_dataloader'))
+    if dataset is None:
+        raise ValueError('training class counts expect a train_dataloader.dataset in the '
+                         'config, got none')
+    counts = counts_from_dataset(dataset, counts_attr)
+    if counts is None:
+        raise ValueError(f'training class counts: {type(dataset).__name__} of '
+                         f'train_dataloader.dataset has no {counts_attr} and no labels')
+    return counts
+
+
 def build_train_dataset(train_dataloader_cfg: Optional[dict]) -> Any:
-    """Build the training dataset of a config without its pipeline (only the annotations).
+    """Build the training dataset of a config from its annotation only.
+
+    The pipelines are dropped, and for datasets that take them ``lmdb=None`` and
+    ``check_files='off'``: counting needs neither the images nor the pack (nor a loading
+    transform that a pack would bind to).
 
     Args:
         train_dataloader_cfg (dict, optional): The config's ``train_dataloader``.
@@ -93,17 +129,28 @@ def build_train_dataset(train_dataloader_cfg: Optional[dict]) -> Any:
     if not train_dataloader_cfg or not train_dataloader_cfg.get('dataset'):
         return None
     dataset_cfg = copy.deepcopy(train_dataloader_cfg['dataset'])
-    _strip_pipelines(dataset_cfg)
+    _annotation_only(dataset_cfg, DATASETS)
     return DATASETS.build(dataset_cfg)
 
 
-def _strip_pipelines(cfg: Any) -> None:
-    # wrappers (ClassBalancedDataset, ConcatDataset, ...) nest datasets; drop every pipeline
+def _annotation_only(cfg: Any, registry: Any) -> None:
+    # wrappers (ClassBalancedDataset, ConcatDataset, ...) nest datasets: strip each of them
     if isinstance(cfg, dict):
         if 'pipeline' in cfg:
             cfg['pipeline'] = []
+        params = _init_params(cfg.get('type'), registry)
+        for key, value in (('lmdb', None), ('check_files', 'off')):
+            if key in params:
+                cfg[key] = value
         for value in cfg.values():
-            _strip_pipelines(value)
+            _annotation_only(value, registry)
     elif isinstance(cfg, (list, tuple)):
         for value in cfg:
-            _strip_pipelines(value)
+            _annotation_only(value, registry)
+
+
+def _init_params(type_: Any, registry: Any) -> tuple:
+    cls = registry.get(type_) if isinstance(type_, str) else type_
+    if not inspect.isclass(cls):
+        return ()
+    return tuple(inspect.signature(cls.__init__).parameters)

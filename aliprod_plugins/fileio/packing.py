@@ -22,8 +22,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 import simplejpeg
-from mmengine.utils import ProgressBar
 
+from aliprod_plugins.progress import Progress
 from aliprod_plugins.transforms.decode import decode_image
 from .lmdb_backend import pack_key
 
@@ -108,7 +108,7 @@ def write_images(env, paths: Sequence[str], keys: Sequence[str], short_side: int
     start = time.perf_counter()
     bad: Dict[str, str] = {}
     source_bytes = 0
-    bar = ProgressBar(len(todo)) if progress and todo else None
+    bar = Progress(len(todo), 'images') if progress and todo else None
     tasks = ((paths[i], short_side, quality) for i in todo)
     pool = None
     if workers > 1 and len(todo) > 1:
@@ -131,12 +131,12 @@ def write_images(env, paths: Sequence[str], keys: Sequence[str], short_side: int
             pool.terminate()
             pool.join()
     if bar is not None:
-        bar.file.write('\n')
+        bar.close()
     return dict(written=len(todo) - len(bad), skipped=len(keys) - len(todo), bad=bad,
                 source_bytes=source_bytes, seconds=time.perf_counter() - start)
 
 
-def _commit(env, batch: List[Tuple[bytes, bytes]], bar: Optional[ProgressBar]) -> None:
+def _commit(env, batch: List[Tuple[bytes, bytes]], bar: Optional[Progress]) -> None:
     if not batch:
         return
     with env.begin(write=True) as txn:

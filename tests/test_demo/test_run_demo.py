@@ -87,3 +87,25 @@ def test_progress_lines_are_whole_and_one_per_epoch():
         '    StageSwitchHook: epoch 30: entering stage 2: sampler ClassBalancedSampler')
     assert demo.progress_line('(ABOVE_NORMAL) StageSwitchHook                    \n', 30, 40) \
         is None
+
+
+def test_tools_run_with_the_pinned_cpu_settings_whatever_the_callers(tmp_path, monkeypatch):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'aliprod_run_demo_pin', osp.join(REPO_ROOT, 'tools', 'run_demo.py'))
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    # a caller (or another machine's defaults) asking for other kernels and threads
+    monkeypatch.setenv('ATEN_CPU_CAPABILITY', 'avx512')
+    monkeypatch.setenv('ONEDNN_MAX_CPU_ISA', 'AVX512_CORE')
+    monkeypatch.setenv('OMP_NUM_THREADS', '2')
+    log = tmp_path / 'child.log'
+    code = ('import os, torch; print(torch.get_num_threads(), '
+            'torch.backends.cpu.get_cpu_capability(), os.environ.get("MKL_CBWR"), '
+            'os.environ["ONEDNN_MAX_CPU_ISA"], repr(os.environ.get("CUDA_VISIBLE_DEVICES")))')
+    demo._run(['-c', code], str(log), quiet=True)  # as the demo starts every tool
+    threads, capability, cbwr, onednn, cuda = log.read_text().split()
+    assert (threads, cbwr, onednn, cuda) == ('1', 'AVX2', 'AVX2', "''")
+    assert capability in ('AVX2', 'DEFAULT')  # DEFAULT on a CPU without AVX2
+    demo._run(['-c', code], str(log), quiet=True, env=demo.tool_env(pin=False))
+    assert log.read_text().split()[0] == '2'  # --no-pin keeps the caller's settings

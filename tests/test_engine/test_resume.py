@@ -60,7 +60,7 @@ def test_a_truncated_checkpoint_is_reported_and_the_newest_good_one_taken(work_d
     assert plan.path == osp.join(work_dir, 'epoch_2.pth')
     warned = _warnings(plan)
     assert bad in warned and 'truncated or corrupt' in warned
-    assert 'epoch 2, iter 8' in warned
+    assert '8 iterations done; continues with epoch 3, batch 1' in warned
 
 
 def test_newest_means_most_trained_whatever_the_name_or_modification_time(work_dir):

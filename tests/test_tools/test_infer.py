@@ -68,6 +68,9 @@ def test_mixed_inputs_rows_in_order_errors_and_strict(setup):
     assert proc.stdout.rstrip().splitlines()[-1].startswith(
         f'{out}: 8 images predicted (top-2), 3 failed to load ('), proc.stdout[-3000:]
     rows = read_csv(out)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # as open() makes it, not 0600
     assert rows[0] == ['path', 'pred_1', 'score_1', 'pred_2', 'score_2', 'error']
     expected_paths = [imgs / 'e.bmp', imgs / 'a.jpg', imgs / 'b.png', imgs / 'e.bmp',
                       imgs / 'sub' / 'd.webp', imgs / 'sub' / 'deeper' / 'c.jpg',

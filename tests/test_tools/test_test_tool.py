@@ -146,8 +146,8 @@ def test_merge_args_adds_the_counts_hook_and_checks_suffixes(tmp_path):
         tool.merge_args(cfg, SimpleNamespace(**dict(vars(args), out='m.pkl')))
 
 
-def test_out_json_has_null_for_an_empty_shot_group(tmp_path, capsys):
-    """``--out``: a shot group without classes is NaN in the metrics and null in the JSON."""
+def test_out_json_leaves_out_an_empty_shot_group(tmp_path, capsys, monkeypatch):
+    """``--out``: a shot group without classes is left out of the metrics and the JSON."""
     from mmpretrain.structures import DataSample
     tool = load_test_tool()
     # training counts 150, 40, 40, 3: many = {0}, medium = {1, 2}, few = {3} ... except that
@@ -158,20 +158,26 @@ def test_out_json_has_null_for_an_empty_shot_group(tmp_path, capsys):
     scores = torch.tensor([[0., 1, 0, 0], [0., 0, 0, 1], [0., 0, 1, 0], [0., 0, 0, 1]])
     evaluator.process([DataSample().set_gt_label(g).set_pred_score(s)
                        for g, s in zip([1, 1, 2, 3], scores)])
+    from mmengine.logging import MMLogger
+    logged = []
+    monkeypatch.setattr(MMLogger.get_current_instance(), 'info',
+                        lambda msg, *a, **k: logged.append(msg))
     metrics = evaluator.evaluate(4)
+    assert any('many_shot_acc not reported: no evaluated class' in m for m in logged)
     out = tmp_path / 'new' / 'metrics.json'
     runner = SimpleNamespace(rank=0, test_evaluator=evaluator)
     tool.report(runner, metrics, SimpleNamespace(out=str(out)))
     text = out.read_text()
     assert 'NaN' not in text
     written = json.loads(text, parse_constant=lambda c: pytest.fail(f'{c} is not JSON'))
-    assert written['longtail/many_shot_acc'] is None
+    assert 'longtail/many_shot_acc' not in written  # no "nan" in the logs either
     # class 1: 1 of 2 right, class 2: right, class 3: right
     assert written == pytest.approx({
         'longtail/top1': 75.0, 'longtail/top1_error': 25.0, 'longtail/mean_class_acc': 250 / 3,
-        'longtail/mean_class_error': 100 - 250 / 3, 'longtail/many_shot_acc': None,
+        'longtail/mean_class_error': 100 - 250 / 3,
         'longtail/medium_shot_acc': 75.0, 'longtail/few_shot_acc': 100.0})
     with open(tmp_path / 'new' / 'metrics_per_class.csv') as f:
         accs = [r['top1_acc'] for r in csv.DictReader(f)]
     assert accs == ['', '50.0000', '100.0000', '100.0000']
-    assert '| longtail/many_shot_acc' in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert '| longtail/many_shot_acc' not in printed and 'nan' not in printed

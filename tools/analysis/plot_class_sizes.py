@@ -77,6 +77,8 @@ def counts_from_config(path: str, cfg_options: list) -> dict:
         parser = argparse.ArgumentParser()
         parser.add_argument('opts', nargs='+', action=DictAction)
         apply_cfg_options(cfg, argparse.Namespace(cfg_options=parser.parse_args(cfg_options).opts))
+    from aliprod_plugins.apis.data_settings import resolve_data_roots
+    resolve_data_roots(cfg)  # relative to the repository, not the current directory
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     dataset = build_train_dataset(cfg.get('train_dataloader'))
     if dataset is None:
