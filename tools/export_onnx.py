@@ -30,7 +30,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
 from aliprod_plugins.apis import Predictor  # noqa: E402
-from aliprod_plugins.deploy import (MissingExtraError, OnnxClassifier, meta_path_for,  # noqa: E402
+from aliprod_plugins.cli import run_tool  # noqa: E402
+from aliprod_plugins.deploy import (OnnxClassifier, meta_path_for,  # noqa: E402
                                     onnx_export, require)
 from aliprod_plugins.deploy.metadata import input_spec, model_meta  # noqa: E402
 from aliprod_plugins.engine.atomic_io import atomic_write_text  # noqa: E402
@@ -127,7 +128,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except (MissingExtraError, ValueError, FileNotFoundError) as err:
-        sys.exit(f'tools/export_onnx.py: error: {err}')
+    run_tool(main)

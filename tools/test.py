@@ -155,10 +155,11 @@ def main() -> None:
     args = parse_args()
     check_config_file(args.config)
     cfg = merge_args(Config.fromfile(args.config), args)
-    data_settings.check_data_roots(cfg, ('test_dataloader', ))  # before any work dir is made
-    # before the Runner prints its environment: refuse a checkpoint of another model or class set
+    # before the Runner prints its environment or makes a work dir: refuse a checkpoint of
+    # another model or class set, a missing annotation or data folder
     check_checkpoint(cfg, args.checkpoint, classes=dataset_classes(cfg, 'test_dataloader'))
     check_annotations(cfg, ['test_dataloader'])
+    data_settings.check_data_roots(cfg, ('test_dataloader', ))
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     set_up_evaluator(runner, args.submission)

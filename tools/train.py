@@ -113,7 +113,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     data_settings.apply_data_settings(cfg, getattr(args, 'data_root', None),
                                       getattr(args, 'num_classes', None), args.cfg_options)
     data_settings.resolve_data_roots(cfg)  # relative to the repository, not the current dir
-    if args.tensorboard:
+    if getattr(args, 'tensorboard', False):
         enable_tensorboard(cfg)
     # after --cfg-options, so that overrides of val_* cannot leave half a validation loop
     if args.no_validate:
@@ -149,8 +149,6 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     try:
         cfg = merge_args(cfg, args)
-        # a missing data folder stops here, before the runner makes a work dir
-        data_settings.check_data_roots(cfg, ('train_dataloader', 'val_dataloader'))
     except (ValueError, MissingExtraError) as err:  # a bad flag or option: no traceback
         sys.exit(f'tools/train.py: error: {err}')
     try:  # --resume: verify the checkpoint, or fall back to the newest one that loads
@@ -162,7 +160,10 @@ def main() -> None:
         check_checkpoint(cfg, cfg.load_from, '--resume' if resumed else 'load_from',
                          classes=dataset_classes(cfg, 'train_dataloader'),
                          skip=() if resumed else cfg.get(SKIP_KEY) or ())
-    check_annotations(cfg, [k for k in ('train_dataloader', 'val_dataloader') if cfg.get(k)])
+    loaders = [k for k in ('train_dataloader', 'val_dataloader') if cfg.get(k)]
+    check_annotations(cfg, loaders)
+    # a missing data folder stops here, before the runner makes a work dir
+    data_settings.check_data_roots(cfg, loaders)
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     resume.log(runner.logger)

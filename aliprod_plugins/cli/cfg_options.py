@@ -89,7 +89,9 @@ def check_key(cfg: Config, key: str, new: bool = False) -> None:
     if depth == len(parts):
         return
     if isinstance(node, dict):
-        takes = _type_takes(node.get('type'), parts[depth])
+        # the top level is the Runner's arguments (experiment_name, randomness, ...)
+        type_ = node.get('type') if depth else _runner_class()
+        takes = _type_takes(type_, parts[depth])
         if depth == len(parts) - 1 and (new or takes):
             return
         if new and takes:  # a new sub-dict of a named argument: model.train_cfg.augments.type
@@ -124,6 +126,12 @@ def _type_takes(type_, name: str) -> bool:
         if param is not None and param.kind in kinds:
             return True
     return False
+
+
+def _runner_class() -> Callable:
+    """MMEngine's ``Runner``, whose named arguments are the config's top-level keys."""
+    from mmengine.runner import Runner
+    return Runner
 
 
 def _registered(type_) -> Optional[Callable]:

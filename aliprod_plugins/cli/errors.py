@@ -48,7 +48,10 @@ def is_input_error(exc: BaseException) -> bool:
     DataLoader worker: the innermost frame of the worker's traceback). A ``ValueError`` out of
     numpy called from our code, or a ``TypeError`` anywhere, is not: it keeps its traceback.
     """
+    from ..deploy.extras import MissingExtraError  # an optional package: one line naming it
     from ..engine.finite_optim_wrapper import NonFiniteLossError  # a failure, not an input
+    if isinstance(exc, MissingExtraError):
+        return True
     if not isinstance(exc, _INPUT_TYPES) or isinstance(exc, NonFiniteLossError):
         return False
     worker = _worker_frame(exc)

@@ -115,7 +115,7 @@ def test_missing_package_is_one_line_naming_the_extra(tmp_path):
     env_path = f'{tmp_path / "fake"}{os.pathsep}{REPO_ROOT}'
     proc = run_tool(['env', f'PYTHONPATH={env_path}', sys.executable, EXPORT, 'cfg.py', 'x.pth',
                      '--out', str(tmp_path / 'm.onnx')], check=False)
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "tools/export_onnx.py: error: tools/export_onnx.py needs the 'onnxruntime' package, "
         "which is not installed (not installed (test)): pip install -e '.[deploy]'"]

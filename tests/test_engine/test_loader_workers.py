@@ -46,7 +46,8 @@ def test_loader_without_workers_is_skipped():
 def test_the_test_loop_loader_is_shut_down_too():
     test = persistent_loader()
     workers = list(test._iterator._workers)
-    runner = types.SimpleNamespace(_test_loop=types.SimpleNamespace(dataloader=test))
+    runner = types.SimpleNamespace(_train_loop=None, _val_loop=None,
+                                   _test_loop=types.SimpleNamespace(dataloader=test))
     assert shutdown_loader_workers(runner) == 1
     assert not any(w.is_alive() for w in workers)
 

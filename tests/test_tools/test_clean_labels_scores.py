@@ -140,8 +140,10 @@ def test_a_balanced_softmax_model_is_scored_raw_and_never_adjusted_twice(
     expected = _expected(tiny_root, ckpts, np.zeros(4))
     for path, score in _scores(out).items():
         assert score == pytest.approx(expected[path], abs=2e-6), path
-    with pytest.raises(ValueError, match='adjusting them again'):
+    with pytest.raises(SystemExit) as exc:  # the tool's one-line error, exit 2
         _run(monkeypatch, capsys, cfg, *ckpts, '--out', out, '--adjust-tau', 1)
+    assert exc.value.code == 2
+    assert 'adjusting them again' in capsys.readouterr().err.strip().splitlines()[-1]
 
 
 def test_a_bad_image_is_listed_not_scored_and_nobody_else_is_charged(tmp_path, monkeypatch,
