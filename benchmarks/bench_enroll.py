@@ -142,7 +142,8 @@ def test(bench: Bench, ckpt: str, out: str, extra: List[str]) -> Dict[str, float
 def main() -> None:
     args = parse_args()
     bench = Bench(argparse.Namespace(dataset='glyphs-lt', seeds=args.seeds, work_dir=None,
-                                     stage1_epochs=None, stage2_epochs=None, noise=0))
+                                     stage1_epochs=None, stage2_epochs=None, noise=0,
+                                     methods=None))
     bench.build_data()
     results = []
     for seed in args.seeds:

@@ -1,11 +1,14 @@
 """MaxNormHook: the projection (norms capped, directions kept, rows under the threshold and the
 bias untouched) and its relative threshold."""
+import os.path as osp
+import sys
 from types import SimpleNamespace
 
 import pytest
 import torch
 from torch import nn
 
+from aliprod_plugins.engine import safe_load
 from aliprod_plugins.hooks import MaxNormHook
 from aliprod_plugins.hooks.max_norm_hook import project_rows_
 
@@ -65,3 +68,16 @@ def test_resume_keeps_the_radius_and_bad_options_are_refused():
         MaxNormHook(thresh=2.0, mode='relative')
     with pytest.raises(ValueError, match="no parameter 'head.weight'"):
         MaxNormHook(param='head.weight').before_train(SimpleNamespace(model=model, iter=0))
+
+
+def test_hook_in_a_training_run_keeps_the_row_in_the_ball(tmp_path):
+    sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'test_engine'))
+    from toy_runner import toy_runner
+
+    # the least-squares solution has norm 1.58: training pushes the row outwards
+    runner = toy_runner(str(tmp_path), max_epochs=2, name='maxnorm', custom_hooks=[
+        dict(type='MaxNormHook', thresh=0.3, mode='absolute', param='linear.weight')])
+    runner.train()
+    assert float(runner.model.linear.weight.detach().norm()) == pytest.approx(0.3, rel=1e-5)
+    saved = safe_load(str(tmp_path / 'epoch_2.pth'))
+    assert saved['meta']['max_norm_thresh'] == pytest.approx(0.3)
