@@ -19,8 +19,8 @@ def test_ncm_equals_nearest_class_mean_computed_by_hand():
     assert counts.tolist() == [2, 2, 1]
 
     head = NCMHead(num_classes=3, in_channels=2, scale=2.0)
-    with torch.no_grad():
-        head.fc.weight.copy_(unit_rows(sums))
+    with torch.no_grad():  # the means as they are: the head compares directions
+        head.fc.weight.copy_(sums / counts[:, None])
         head.fc.bias.zero_()
     queries = np.array([[2.0, 0.1], [0.2, 3.0], [-2.0, -0.5], [1.0, 1.0]])
     scores = head((torch.tensor(queries, dtype=torch.float32), )).numpy()
@@ -30,8 +30,9 @@ def test_ncm_equals_nearest_class_mean_computed_by_hand():
     assert scores.argmax(1).tolist() == [0, 1, 2, 0]
 
     # the original LinearClsHead with the same parameters ranks every image the same way
+    # (unit rows, as tools/build_ncm.py writes them)
     linear = LinearClsHead(num_classes=3, in_channels=2)
-    linear.load_state_dict(head.state_dict())
+    linear.load_state_dict(dict(head.state_dict(), **{'fc.weight': unit_rows(sums)}))
     logits = linear((torch.tensor(queries, dtype=torch.float32), )).detach().numpy()
     np.testing.assert_array_equal(np.argsort(-logits, 1), np.argsort(-scores, 1))
 
