@@ -10,10 +10,12 @@ missing):
   images and held out of training; the other 950 are relabelled 0..949, the new ones
   950..999 (list files in the work dir, so every tool reads the usual AliProducts layout);
 * stage 1 (the config's full schedule) and cRT on the 950 old classes;
-* for each k, ``tools/enroll_classes.py`` appends the 50 new classes to the cRT checkpoint
+* for each k, ``tools/enroll_classes.py`` appends the 50 new classes to the cRT (``--base
+  stage1``: the stage-1) checkpoint
   from k training-font images each (drawn by the seed), and ``tools/test.py`` scores the grown
   1,000-way model on the whole validation split (held-out fonts, old and new classes alike);
-* the reference: the same 50 classes in the 1,000-class cRT model of ``bench_methods.py``'s
+* the reference: the same 50 classes in the 1,000-class cRT (or stage-1) model of
+  ``bench_methods.py``'s
   seed, which was trained on all their training images (read from its per-class CSV; "not
   measured" if that run has not finished).
 
@@ -41,6 +43,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--ks', type=int, nargs='+', default=[1, 5, 10],
                         help='images per new class (default: 1 5 10)')
     parser.add_argument('--new', type=int, default=50, help='classes held out (default: 50)')
+    parser.add_argument('--base', choices=['crt', 'stage1'], default='crt',
+                        help='model the classes are enrolled into (default: crt)')
     parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs', 'bench_enroll'),
                         help='(default: work_dirs/bench_enroll)')
     return parser.parse_args()
@@ -106,22 +110,24 @@ def run_seed(bench: Bench, args: argparse.Namespace, seed: int) -> Dict:
 
     s1 = bench.train('stage1', 'stage1', f'{w}/stage1', seed, bench.e1,
                      extra=bench.stage1_opts() + opts(n_old, 'val_old.txt'))
-    crt = bench.train('crt', 'crt', f'{w}/crt', seed, bench.e2, load=s1,
-                      extra=[f'param_scheduler.T_max={bench.e2}'] + opts(n_old, 'val_old.txt'))
-    before = test(bench, crt, f'{w}/crt_eval', opts(n_old, 'val_old.txt'))
+    base = s1 if args.base == 'stage1' else bench.train(
+        'crt', 'crt', f'{w}/crt', seed, bench.e2, load=s1,
+        extra=[f'param_scheduler.T_max={bench.e2}'] + opts(n_old, 'val_old.txt'))
+    cfg, tag = bench.cfg[args.base], args.base
+    before = test(bench, cfg, base, f'{w}/{tag}_eval', opts(n_old, 'val_old.txt'))
     res = dict(old_before=float(np.mean([before[c] for c in _names(range(n_old))])))
     new_names = _names(range(n_old, n_all))
     for k in args.ks:
-        lst, grown = f'{w}/enroll_k{k}.txt', f'{w}/grown_k{k}.pth'
+        lst, grown = f'{w}/enroll_k{k}.txt', f'{w}/{tag}_grown_k{k}.pth'
         write_enroll_list(split, bench.data, k, seed, lst)
-        bench.run(f'enroll_k{k}', [osp.join(TOOLS, 'enroll_classes.py'), bench.cfg['crt'], crt,
+        bench.run(f'enroll_k{k}', [osp.join(TOOLS, 'enroll_classes.py'), cfg, base,
                                    '--images', lst, '--out', grown, '--cfg-options',
                                    *bench.data_opts(), *opts(n_old, 'val_old.txt')],
-                  f'{w}/enroll_k{k}.log', grown)
-        acc = test(bench, grown, f'{w}/grown_k{k}_eval', opts(n_all, 'val_all.txt'))
+                  f'{w}/{tag}_enroll_k{k}.log', grown)
+        acc = test(bench, cfg, grown, f'{w}/{tag}_grown_k{k}_eval', opts(n_all, 'val_all.txt'))
         res[f'k{k}'] = dict(new=float(np.mean([acc[c] for c in new_names])),
                             old=float(np.mean([acc[c] for c in _names(range(n_old))])))
-    ref = osp.join(bench.work, f'seed{seed}', 'crt_eval_per_class.csv')
+    ref = osp.join(bench.work, f'seed{seed}', f'{tag}_eval_per_class.csv')
     if osp.isfile(ref):
         full = per_class_acc(ref)
         res['trained_on'] = float(np.mean([full[c] for c in split['new']]))
@@ -132,8 +138,8 @@ def _names(labels) -> List[str]:
     return [f'{i:05d}' for i in labels]
 
 
-def test(bench: Bench, ckpt: str, out: str, extra: List[str]) -> Dict[str, float]:
-    bench.run('test', [osp.join(TOOLS, 'test.py'), bench.cfg['crt'], ckpt, '--work-dir', out,
+def test(bench: Bench, cfg: str, ckpt: str, out: str, extra: List[str]) -> Dict[str, float]:
+    bench.run('test', [osp.join(TOOLS, 'test.py'), cfg, ckpt, '--work-dir', out,
                        '--out', out + '.json', '--cfg-options', *bench.data_opts(), *extra],
               out + '_test.log', out + '.json')
     return per_class_acc(out + '_per_class.csv')
@@ -149,20 +155,21 @@ def main() -> None:
     for seed in args.seeds:
         results.append(run_seed(bench, args, seed))
         print(f'seed {seed}: {json.dumps(results[-1])}', flush=True)
-        with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
+        with open(osp.join(args.work_dir, f'results_{args.base}.json'), 'w') as f:
             json.dump(dict(seeds=args.seeds[:len(results)], results=results, cpu_s=bench.cpu),
                       f, indent=1)
     print(f'\n| Glyphs-LT, {args.new} new classes, seeds '
           f'{" ".join(map(str, args.seeds))} | new classes acc % | old classes acc % '
           '(change) |\n|---|---|---|')
     before = [r['old_before'] for r in results]
-    print(f'| 950-way cRT, before enrolment | - | {mean_std(before)} |')
+    name = dict(crt='cRT', stage1='stage 1')[args.base]
+    print(f'| 950-way {name}, before enrolment | - | {mean_std(before)} |')
     for k in args.ks:
         change = [r[f'k{k}']['old'] - r['old_before'] for r in results]
         print(f'| enrolled from k = {k} | {mean_std([r[f"k{k}"]["new"] for r in results])} '
               f'| {mean_std([r[f"k{k}"]["old"] for r in results])} ({mean_std(change)}) |')
     trained = [r.get('trained_on') for r in results]
-    print('| same classes trained on (1,000-way cRT of bench_methods) | '
+    print(f'| same classes trained on (1,000-way {name} of bench_methods) | '
           + (mean_std(trained) if any(t is not None for t in trained) else 'not measured')
           + ' | - |')
 

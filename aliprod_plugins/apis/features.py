@@ -25,8 +25,8 @@ from .predictor import ImagePathDataset, collate
 SPLITS = ('train', 'val', 'test')
 
 
-def load_classifier(cfg: Config, checkpoint: str, device: str = 'cpu') -> Tuple[torch.nn.Module,
-                                                                                  dict]:
+def load_classifier(cfg: Config, checkpoint: str,
+                    device: str = 'cpu') -> Tuple[torch.nn.Module, dict]:
     """Build the config's model with the checkpoint's weights (strict), in eval mode.
 
     Returns:
