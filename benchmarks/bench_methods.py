@@ -76,7 +76,8 @@ ROWS = [('stage1', 'stage 1 (instance-balanced)'), ('two_stage', 'two-stage (sam
         ('crt', 'cRT'), ('lws', 'LWS'), ('tau_norm', 'tau-norm (tau picked on val)'),
         ('bs', 'Balanced Softmax (one stage)'),
         ('wb', 'weight balancing (WD, then MaxNorm)'),
-        ('ncm', 'NCM (cosine to class means, stage-1 features)'), ('noisy_two_stage', 'noisy: two-stage'),
+        ('ncm', 'NCM (cosine to class means, stage-1 features)'),
+        ('noisy_two_stage', 'noisy: two-stage'),
         ('cleaned_two_stage', 'noisy: cleaned, then stage 2 only'),
         ('cleaned_retrain', 'noisy: cleaned, two-stage retrained')]
 
