@@ -81,3 +81,33 @@ def test_hook_in_a_training_run_keeps_the_row_in_the_ball(tmp_path):
     assert float(runner.model.linear.weight.detach().norm()) == pytest.approx(0.3, rel=1e-5)
     saved = safe_load(str(tmp_path / 'epoch_2.pth'))
     assert saved['meta']['max_norm_thresh'] == pytest.approx(0.3)
+
+
+def test_weight_balancing_stage2_hooks_together(tmp_path):
+    """The stage-2 config's hooks: frozen backbone, class-balanced sampling, kept classifier,
+    MaxNorm; every row ends within the radius fixed at the start."""
+    from mmengine.hooks import Hook
+    from mmengine.runner import Runner
+    from test_stage_switch_hook import make_cfg
+
+    cfg = make_cfg(tmp_path, dict(type='StageSwitchHook', switch_epoch=0,
+                                  sampler=dict(type='ClassBalancedSampler'),
+                                  freeze_backbone=True, reinit_head=False), max_epochs=2)
+    cfg.custom_hooks.append(dict(type='MaxNormHook', thresh=0.1, mode='relative'))
+    cfg.optim_wrapper.optimizer.update(lr=1.0, weight_decay=0.0)  # rows grow
+    runner = Runner.from_cfg(cfg)
+    start = {}
+
+    class Probe(Hook):
+        priority = 'VERY_HIGH'  # before MaxNormHook.before_train, after the weights' init
+
+        def before_train(self, runner):
+            start['norms'] = runner.model.head.fc.weight.detach().norm(dim=1)
+
+    runner.register_hook(Probe())
+    runner.train()
+    radius = float(start['norms'].min() + 0.1 * (start['norms'].max() - start['norms'].min()))
+    saved = safe_load(str(tmp_path / 'epoch_2.pth'))
+    assert saved['meta']['max_norm_thresh'] == pytest.approx(radius, rel=1e-5)
+    norms = saved['state_dict']['head.fc.weight'].norm(dim=1)
+    assert float(norms.max()) <= radius * (1 + 1e-5)
