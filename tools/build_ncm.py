@@ -56,8 +56,7 @@ def class_means(cfg: Config, model: torch.nn.Module, device: str):
             raise ValueError('build_ncm.py needs a labelled training split, got an image '
                              'without a label')
         add_class_sums(sums, counts, feats, torch.from_numpy(labels).to(device))
-        for _ in range(len(labels)):
-            bar.update()
+        bar.update(len(labels))
     shutdown_workers(loader)
     return unit_rows(sums).cpu(), counts.cpu()
 

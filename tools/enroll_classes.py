@@ -140,8 +140,7 @@ def main() -> None:
     bar = ProgressBar(len(paths))
     for indices, feats in iter_paths(model, cfg, paths, args.batch_size):
         sums.index_add_(0, labels[indices], F.normalize(feats.float(), dim=1))
-        for _ in indices:
-            bar.update()
+        bar.update(len(indices))
     state, all_ids = grow_head(dict(ckpt.get('state_dict', ckpt)), classes,
                                unit_rows(sums).cpu(), new_ids)
     meta['dataset_meta'] = dict(meta.get('dataset_meta') or {}, classes=tuple(all_ids))

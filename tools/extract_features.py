@@ -86,8 +86,7 @@ def extract(cfg: Config, checkpoint: str, split: str, out: str, pool: bool = Fal
                 add_class_sums(sums, counts, batch[keep.to(batch.device)],
                                torch.from_numpy(batch_labels[keep.numpy()]).to(device))
             pos += b
-            for _ in range(b):
-                bar.update()
+            bar.update(b)
         ids_txt.close()
         shutdown_workers(loader)
         if pos != n:
