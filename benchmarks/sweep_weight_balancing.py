@@ -7,10 +7,12 @@ For each stage-1 weight decay, stage 1 with the full schedule of
 ``configs/demo/glyphs_lt_wb_stage1.py`` (the plain stage 1 of ``bench_methods.py`` is reused
 for the stage-1 config's own decay), then for each (threshold, stage-2 weight decay) the stage 2
 of ``configs/demo/glyphs_lt_wb_stage2.py`` from it; every model scored on the validation split
-by ``tools/test.py``. Runs in the work dir of ``bench_methods.py --dataset glyphs-lt`` (finished
+by ``tools/test.py`` (the plain stage 1 is scored by ``bench_methods.py``, whose row is shown
+when present). Runs in the work dir of ``bench_methods.py --dataset glyphs-lt`` (finished
 steps are skipped, so grids can be extended). Prints one row per finished combination.
 """
 import argparse
+import json
 import os.path as osp
 import sys
 
@@ -50,8 +52,16 @@ def main() -> None:
             s1 = bench.train('wb_stage1', 'stage1', f'{w}/wb_stage1_wd{wd1:g}', args.seed,
                              bench.e1, extra=bench.stage1_opts() +
                              [f'optim_wrapper.optimizer.weight_decay={wd1}'])
-        s1_res = bench.test('stage1', 'stage1', s1, f'{osp.splitext(s1)[0]}_eval')
-        rows.append((wd1, '-', '-', s1_res))
+        if wd1 == own_wd:  # scored by bench_methods.py (so that parallel sweeps never race)
+            s1_eval = f'{w}/stage1_eval'
+            if osp.isfile(s1_eval + '.json'):
+                with open(s1_eval + '.json') as f:
+                    raw = json.load(f)
+                rows.append((wd1, '-', '-', {k.split('/')[-1]: v for k, v in raw.get(
+                    'metrics', raw).items() if isinstance(v, (int, float))}))
+        else:
+            rows.append((wd1, '-', '-', bench.test('wb_stage1', 'stage1', s1,
+                                                   f'{w}/wb_stage1_wd{wd1:g}_eval')))
         for thresh in args.thresh:
             for wd2 in args.stage2_wd:
                 out = f'{w}/sweep_wb/s1wd{wd1:g}_t{thresh:g}_wd{wd2:g}'
