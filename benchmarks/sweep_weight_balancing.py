@@ -25,8 +25,9 @@ from bench_methods import Bench  # noqa: E402
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Weight-balancing sweep on Glyphs-LT')
     parser.add_argument('--seed', type=int, default=0, help='(default: 0)')
-    parser.add_argument('--stage1-wd', type=float, nargs='+', default=[5e-4, 2e-3],
-                        help='stage-1 weight decays (default: 5e-4 2e-3)')
+    parser.add_argument('--stage1-wd', nargs='+', default=['5e-4', '2e-3'],
+                        help='stage-1 weight decays, as written in the folder names '
+                        '(default: 5e-4 2e-3)')
     parser.add_argument('--thresh', type=float, nargs='+', default=[0.1, 0.3],
                         help='relative MaxNorm thresholds (default: 0.1 0.3)')
     parser.add_argument('--stage2-wd', type=float, nargs='+', default=[5e-4, 5e-3],
@@ -44,12 +45,13 @@ def main() -> None:
     w = osp.join(bench.work, f'seed{args.seed}')
     own_wd = Config.fromfile(bench.cfg['stage1']).optim_wrapper.optimizer.weight_decay
     rows = []
-    for wd1 in args.stage1_wd:
+    for name in args.stage1_wd:
+        wd1 = float(name)
         if wd1 == own_wd:
             s1 = bench.train('stage1', 'stage1', f'{w}/stage1', args.seed, bench.e1,
                              extra=bench.stage1_opts())
         else:
-            s1 = bench.train('wb_stage1', 'stage1', f'{w}/wb_stage1_wd{wd1:g}', args.seed,
+            s1 = bench.train('wb_stage1', 'stage1', f'{w}/wb_stage1_wd{name}', args.seed,
                              bench.e1, extra=bench.stage1_opts() +
                              [f'optim_wrapper.optimizer.weight_decay={wd1}'])
         if wd1 == own_wd:  # scored by bench_methods.py (so that parallel sweeps never race)
@@ -61,7 +63,7 @@ def main() -> None:
                     'metrics', raw).items() if isinstance(v, (int, float))}))
         else:
             rows.append((wd1, '-', '-', bench.test('wb_stage1', 'stage1', s1,
-                                                   f'{w}/wb_stage1_wd{wd1:g}_eval')))
+                                                   f'{w}/wb_stage1_wd{name}_eval')))
         for thresh in args.thresh:
             for wd2 in args.stage2_wd:
                 out = f'{w}/sweep_wb/s1wd{wd1:g}_t{thresh:g}_wd{wd2:g}'
