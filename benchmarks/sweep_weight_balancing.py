@@ -76,8 +76,8 @@ def main() -> None:
     print(f'\n| Glyphs-LT seed {args.seed}, val | stage-1 WD | MaxNorm thresh (relative) | '
           'stage-2 WD | mean class acc % | few-shot acc % |\n|---|---|---|---|---|---|')
     for wd1, thresh, wd2, res in rows:
-        name = 'stage 1' if thresh == '-' else 'weight balancing'
-        print(f'| {name} | {wd1:g} | {thresh} | {wd2} | {res["mean_class_acc"]:.2f} | '
+        label = 'stage 1' if thresh == '-' else 'weight balancing'
+        print(f'| {label} | {wd1:g} | {thresh} | {wd2} | {res["mean_class_acc"]:.2f} | '
               f'{res.get("few_shot_acc", float("nan")):.2f} |')
 
 
