@@ -13,6 +13,7 @@ steps are skipped, so grids can be extended). Prints one row per finished combin
 """
 import argparse
 import json
+import os
 import os.path as osp
 import sys
 
@@ -43,6 +44,7 @@ def main() -> None:
     bench.build_data()
     bench.current_seed = args.seed
     w = osp.join(bench.work, f'seed{args.seed}')
+    os.makedirs(f'{w}/sweep_wb', exist_ok=True)
     own_wd = Config.fromfile(bench.cfg['stage1']).optim_wrapper.optimizer.weight_decay
     rows = []
     for name in args.stage1_wd:
