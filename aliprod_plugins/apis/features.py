@@ -121,3 +121,26 @@ def add_class_sums(sums: torch.Tensor, counts: torch.Tensor, feats: torch.Tensor
 def unit_rows(sums: torch.Tensor) -> torch.Tensor:
     """Each row scaled to norm 1 (the direction of the class mean); zero rows stay zero."""
     return F.normalize(sums, dim=1)
+
+
+@torch.no_grad()
+def train_feature_mean(model: torch.nn.Module, cfg: Config, max_images: int = 20000
+                       ) -> Tuple[torch.Tensor, int]:
+    """The mean head-input feature of (an evenly strided subset of) the training split.
+
+    Returns:
+        tuple: ``(mean (D,), images used)``. Memory: one batch plus the running sum.
+    """
+    loader = split_loader(cfg, 'train')
+    n = len(loader.dataset)
+    if n == 0:
+        raise ValueError('the training split is empty: no feature mean to centre with')
+    index = np.unique(np.linspace(0, n - 1, min(n, max_images)).round().astype(np.int64))
+    subset = DataLoader(torch.utils.data.Subset(loader.dataset, index.tolist()),
+                        batch_size=loader.batch_size, num_workers=loader.num_workers,
+                        collate_fn=loader.collate_fn, shuffle=False)
+    total = None
+    for data in subset:
+        feats = head_input(model, data).double().sum(0)
+        total = feats if total is None else total + feats
+    return (total / len(index)).float(), len(index)

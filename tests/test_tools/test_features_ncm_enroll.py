@@ -30,8 +30,8 @@ def run_in_process(monkeypatch, tool, *args):
 @pytest.fixture
 def three_class_model(tmp_path, tiny_root):
     """A 3-class model on the tiny root (classes 0-2 of its 4), with class ids: a random
-    backbone, and head rows along each class's mean feature (computed here, with the model
-    itself), as a trained classifier would roughly be."""
+    backbone, and head rows along each class's centred mean feature (computed here, with the
+    model itself), as a trained classifier would roughly be."""
     cfg_path = tmp_path / 'tiny3.py'
     cfg_path.write_text(TINY_CONFIG.replace('{root}', tiny_root).replace(
         'num_classes=4', 'num_classes=3'))
@@ -40,15 +40,20 @@ def three_class_model(tmp_path, tiny_root):
     model = MODELS.build(dict(cfg.model, data_preprocessor=cfg.data_preprocessor)).eval()
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         pipeline = Compose([TRANSFORMS.build(t) for t in cfg.pipeline])
+    means = {}
     with torch.no_grad():
-        for label, class_id in enumerate(OLD):
+        for class_id in OLD + ('00003', ):
             folder = osp.join(tiny_root, 'train', class_id)
             batch = pseudo_collate([pipeline(dict(img_path=osp.join(folder, f)))
                                     for f in sorted(os.listdir(folder))])
             feats = model.extract_feat(model.data_preprocessor(batch)['inputs'])[-1]
-            mean = feats.mean(0)
-            model.head.fc.weight[label] = (4.9 + 0.1 * label) * mean / mean.norm()
-        model.head.fc.bias.zero_()
+            means[class_id] = (feats.mean(0), len(feats))
+        # a linear classifier separates centred features: rows along mean - mu, bias -w . mu
+        mu = sum(m * n for m, n in means.values()) / sum(n for _, n in means.values())
+        for label, class_id in enumerate(OLD):
+            row = means[class_id][0] - mu
+            model.head.fc.weight[label] = (4.9 + 0.1 * label) * row / row.norm()
+            model.head.fc.bias[label] = -model.head.fc.weight[label] @ mu
     ckpt = tmp_path / 'old.pth'
     torch.save({'state_dict': model.state_dict(),
                 'meta': {'epoch': 3, 'dataset_meta': {'classes': OLD}}}, str(ckpt))
