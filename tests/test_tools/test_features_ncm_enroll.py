@@ -57,7 +57,7 @@ def three_class_model(tmp_path, tiny_root):
     ckpt = tmp_path / 'old.pth'
     torch.save({'state_dict': model.state_dict(),
                 'meta': {'epoch': 3, 'dataset_meta': {'classes': OLD}}}, str(ckpt))
-    return str(cfg_path), str(ckpt)
+    return str(cfg_path), str(ckpt), mu
 
 
 def write_list(path, root, class_id, split='train', label=None):
@@ -72,7 +72,7 @@ def write_list(path, root, class_id, split='train', label=None):
 
 def test_enrolled_class_is_predicted_on_its_images_and_old_rows_stay(
         tmp_path, tiny_root, three_class_model, monkeypatch):
-    cfg, ckpt = three_class_model
+    cfg, ckpt, mu = three_class_model
     lst, grown = tmp_path / 'new.txt', tmp_path / 'grown.pth'
     write_list(lst, tiny_root, '00003')
     run_in_process(monkeypatch, 'enroll_classes.py', cfg, ckpt, '--images', lst, '--out', grown)
@@ -85,6 +85,12 @@ def test_enrolled_class_is_predicted_on_its_images_and_old_rows_stay(
     assert new['meta']['enrolled'] == [dict(class_id='00003', images=3, replaced=False)]
     # the new row has the mean norm of the old ones
     assert float(w_new[3].norm()) == pytest.approx(float(w_old.norm(dim=1).mean()), rel=1e-5)
+    # centred by the training split's mean feature: logit w . (x - mu) + mean(old biases)
+    torch.testing.assert_close(torch.tensor(new['meta']['feature_mean']), mu, rtol=1e-4,
+                               atol=1e-5)
+    b_old = old['state_dict']['head.fc.bias']
+    assert float(new['state_dict']['head.fc.bias'][3]) == pytest.approx(
+        float(b_old.mean() - w_new[3] @ mu), rel=1e-4, abs=1e-5)
     for key, value in old['state_dict'].items():
         if not key.startswith('head.fc'):
             assert torch.equal(new['state_dict'][key], value), key
@@ -109,7 +115,7 @@ def test_enrolled_class_is_predicted_on_its_images_and_old_rows_stay(
 
 def test_existing_ids_are_refused_unless_replace(tmp_path, tiny_root, three_class_model,
                                                  monkeypatch):
-    cfg, ckpt = three_class_model
+    cfg, ckpt, _ = three_class_model
     lst, grown = tmp_path / 'dup.txt', tmp_path / 'grown.pth'
     write_list(lst, tiny_root, '00001')
     with pytest.raises(ValueError, match=r"1 class id\(s\) already in the checkpoint "
