@@ -10,6 +10,10 @@ Per seed, everything through the real tools in subprocesses (``tools/train.py``,
   checkpoint: two-stage (``--resume`` into the two-stage config: the sampler switch exactly as
   in one run), cRT, LWS, tau-norm (tau picked on val, so optimistic);
 * Balanced Softmax: its own stage-1-length run;
+* weight balancing (``<dataset>_wb_stage1.py`` / ``_wb_stage2.py``: stage 1 with the chosen
+  weight decay, shared with the plain stage 1 when that is the same, then the classifier
+  fine-tuned with class-balanced sampling, weight decay and MaxNorm) and NCM
+  (``tools/build_ncm.py`` on the stage-1 checkpoint, scored with ``<dataset>_ncm.py``);
 * with ``--noise`` (default 20%) of the training labels flipped to another class (uniformly,
   fixed noise seed): stage 1 on the noisy labels, then stage 2 from its last checkpoint on the
   noisy labels (no cleaning) or on the labels ``tools/clean_labels.py`` kept (scored with the
@@ -70,7 +74,10 @@ custom_hooks = [dict(type='ClassPriorHook'), dict(type='BadImageHook'),
 }
 ROWS = [('stage1', 'stage 1 (instance-balanced)'), ('two_stage', 'two-stage (sampler switch)'),
         ('crt', 'cRT'), ('lws', 'LWS'), ('tau_norm', 'tau-norm (tau picked on val)'),
-        ('bs', 'Balanced Softmax (one stage)'), ('noisy_two_stage', 'noisy: two-stage'),
+        ('bs', 'Balanced Softmax (one stage)'),
+        ('wb', 'weight balancing (WD, then MaxNorm)'),
+        ('ncm', 'NCM (cosine to class means, stage-1 features)'),
+        ('noisy_two_stage', 'noisy: two-stage'),
         ('cleaned_two_stage', 'noisy: cleaned, then stage 2 only'),
         ('cleaned_retrain', 'noisy: cleaned, two-stage retrained')]
 
@@ -94,6 +101,8 @@ def parse_args() -> argparse.Namespace:
                         help='stage-1 epochs (default: the stage-1 config\'s)')
     parser.add_argument('--stage2-epochs', type=int, default=None,
                         help='epochs of each stage-2 variant (default: the two-stage config\'s)')
+    parser.add_argument('--methods', nargs='+', choices=[k for k, _ in ROWS], default=None,
+                        help='rows to run (default: all; stage 1 is run for any)')
     return parser.parse_args()
 
 
@@ -111,8 +120,13 @@ class Bench:
             own = osp.join(DEMO, f'{self.name}_' + dict(crt='stage2_crt', lws='stage2_lws',
                                                         bs='balanced_softmax')[key] + '.py')
             self.cfg[key] = own if osp.isfile(own) else self._derive(key)
+        for key, suffix in (('wb1', 'wb_stage1'), ('wb', 'wb_stage2'), ('ncm', 'ncm')):
+            self.cfg[key] = osp.join(DEMO, f'{self.name}_{suffix}.py')
         from mmengine.config import Config
         stage1 = Config.fromfile(self.cfg['stage1'])
+        # weight balancing shares stage 1 when its weight decay is the plain stage 1's
+        self.wb_shares_stage1 = (Config.fromfile(self.cfg['wb1']).optim_wrapper.optimizer
+                                 == stage1.optim_wrapper.optimizer)
         two = Config.fromfile(self.cfg['two_stage'])
         switch = [h for h in two.custom_hooks if h['type'] == 'StageSwitchHook'][0]
         self.e1 = args.stage1_epochs or stage1.train_cfg.max_epochs
@@ -212,12 +226,18 @@ class Bench:
         return [f'param_scheduler.milestones={self.milestones}'.replace(' ', ''),
                 f'default_hooks.checkpoint.interval={interval}']
 
+    def want(self, key: str) -> bool:
+        return self.args.methods is None or key in self.args.methods
+
     def seed(self, seed: int) -> Dict[str, Dict[str, float]]:
         w, e1, e2, res = osp.join(self.work, f'seed{seed}'), self.e1, self.e2, {}
         self.current_seed = seed
         os.makedirs(w, exist_ok=True)
         s1 = self.train('stage1', 'stage1', f'{w}/stage1', seed, e1, extra=self.stage1_opts())
         res['stage1'] = self.test('stage1', 'stage1', s1, f'{w}/stage1_eval')
+        res.update(self.new_methods(seed, w, s1))
+        if self.args.methods is not None:
+            return self.selected(seed, w, s1, res)
         two = self.train('two_stage', 'two_stage', f'{w}/two_stage', seed, e1 + e2, resume=s1,
                          extra=self.switch_opts())
         res['two_stage'] = self.test('two_stage', 'two_stage', two, f'{w}/two_stage_eval')
@@ -235,6 +255,31 @@ class Bench:
         res['bs'] = self.test('bs', 'bs', bs, f'{w}/bs_eval')
         if self.args.noise > 0:
             res.update(self.noisy(seed, w))
+        return res
+
+    def new_methods(self, seed: int, w: str, s1: str) -> Dict[str, Dict[str, float]]:
+        """Weight balancing and NCM (the rows of issue 21)."""
+        res = {}
+        if self.want('wb'):
+            wb1 = s1 if self.wb_shares_stage1 else self.train(
+                'wb_stage1', 'wb1', f'{w}/wb_stage1', seed, self.e1, extra=self.stage1_opts())
+            ckpt = self.train('wb', 'wb', f'{w}/wb', seed, self.e2, load=wb1,
+                              extra=[f'param_scheduler.T_max={self.e2}'])
+            res['wb'] = self.test('wb', 'wb', ckpt, f'{w}/wb_eval')
+        if self.want('ncm'):
+            ncm = f'{w}/ncm.pth'
+            self.run('ncm', [osp.join(TOOLS, 'build_ncm.py'), self.cfg['stage1'], s1, '--out',
+                             ncm, '--device', 'cpu', '--cfg-options', *self.data_opts()],
+                     f'{w}/ncm.log', ncm)
+            res['ncm'] = self.test('ncm', 'ncm', ncm, f'{w}/ncm_eval')
+        return res
+
+    def selected(self, seed: int, w: str, s1: str, res: Dict) -> Dict[str, Dict[str, float]]:
+        """With ``--methods``: cRT besides the new rows (the others as in :meth:`seed`)."""
+        if self.want('crt'):
+            ckpt = self.train('crt', 'crt', f'{w}/crt', seed, self.e2, load=s1,
+                              extra=[f'param_scheduler.T_max={self.e2}'])
+            res['crt'] = self.test('crt', 'crt', ckpt, f'{w}/crt_eval')
         return res
 
     def switch_opts(self) -> List[str]:
@@ -294,11 +339,14 @@ def table(bench: Bench, results: List[Dict]) -> str:
              'acc % | few-shot acc % | CPU s per seed |', '|---|---|---|---|']
     shared = bench.mean_cpu('stage1')
     for key, label in ROWS:
-        if key not in results[0]:
+        if any(key not in r for r in results):
             continue
         cpu = bench.mean_cpu(key)
-        note = f' (+{shared:.0f} stage 1)' if key in ('two_stage', 'crt', 'lws',
-                                                      'tau_norm') else ''
+        note = f' (+{shared:.0f} stage 1)' if key in ('two_stage', 'crt', 'lws', 'tau_norm',
+                                                      'ncm') else ''
+        if key == 'wb':
+            note = f' (+{shared:.0f} stage 1)' if bench.wb_shares_stage1 else \
+                f' (+{bench.mean_cpu("wb_stage1"):.0f} its stage 1)'
         if key in ('noisy_two_stage', 'cleaned_two_stage', 'cleaned_retrain'):
             note = f' (+{bench.mean_cpu("noisy_stage1"):.0f} noisy stage 1)'
         lines.append(f'| {label} | {mean_std([r[key].get("mean_class_acc") for r in results])} '

@@ -2,5 +2,6 @@
 from .balanced_softmax_loss import BalancedSoftmaxLoss
 from .class_prior_hook import ClassPriorHook
 from .lws_head import LWSHead
+from .ncm_head import NCMHead
 
-__all__ = ['BalancedSoftmaxLoss', 'ClassPriorHook', 'LWSHead']
+__all__ = ['BalancedSoftmaxLoss', 'ClassPriorHook', 'LWSHead', 'NCMHead']

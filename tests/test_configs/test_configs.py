@@ -101,7 +101,11 @@ def test_long_run_safety_settings(path):
         assert cfg.optim_wrapper.dtype == 'bfloat16'
     if 'stage2' in osp.basename(path):  # the last checkpoint of a stage-1 run
         assert cfg.load_from in ('work_dirs/resnest50_stage1/epoch_40.pth',
-                                 'work_dirs/digits_lt_stage1/epoch_30.pth')
+                                 'work_dirs/digits_lt_stage1/epoch_30.pth',
+                                 # weight balancing: its own stage 1 (another weight decay)
+                                 'work_dirs/resnest50_wb_stage1/epoch_40.pth',
+                                 'work_dirs/digits_lt_wb_stage1/epoch_30.pth',
+                                 'work_dirs/glyphs_lt_wb_stage1/epoch_12.pth')
 
 
 def _hook(cfg, hook_type):
