@@ -22,13 +22,15 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
+from aliprod_plugins.apis import data_settings  # noqa: E402
 from aliprod_plugins.apis.features import (add_class_sums, iter_split,  # noqa: E402
                                            load_classifier, split_loader, unit_rows)
+from aliprod_plugins.cli import add_cfg_options_args, apply_cfg_options, run_tool  # noqa: E402
 from aliprod_plugins.engine import atomic_write_bytes, shutdown_workers  # noqa: E402
 
 
@@ -39,8 +41,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='checkpoint to write')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu',
                         help='torch device (default: cuda if available, else cpu)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value pairs')
+    add_cfg_options_args(parser)
     return parser.parse_args(argv)
 
 
@@ -64,8 +65,9 @@ def class_means(cfg: Config, model: torch.nn.Module, device: str):
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    apply_cfg_options(cfg, args)
+    data_settings.apply_data_settings(cfg, options=args.cfg_options)
+    data_settings.resolve_data_roots(cfg)  # relative to the repository, not the current dir
     model, ckpt = load_classifier(cfg, args.checkpoint, args.device)
     means, counts = class_means(cfg, model, args.device)
     empty = int((counts == 0).sum())
@@ -88,4 +90,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -33,12 +33,14 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
+from aliprod_plugins.apis import data_settings  # noqa: E402
 from aliprod_plugins.apis.features import (iter_paths, load_classifier,  # noqa: E402
                                            train_feature_mean, unit_rows)
+from aliprod_plugins.cli import add_cfg_options_args, apply_cfg_options, run_tool  # noqa: E402
 from aliprod_plugins.engine import atomic_write_bytes  # noqa: E402
 
 HEAD_KEYS = ('head.fc.weight', 'head.fc.bias')
@@ -59,8 +61,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--batch-size', type=int, default=32, help='(default: 32)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu',
                         help='torch device (default: cuda if available, else cpu)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value pairs')
+    add_cfg_options_args(parser)
     return parser.parse_args(argv)
 
 
@@ -137,8 +138,9 @@ def main() -> None:
             raise ValueError(f'--{name.replace("_", "-")} must be a positive int, got '
                              f'{getattr(args, name)!r}')
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    apply_cfg_options(cfg, args)
+    data_settings.apply_data_settings(cfg, options=args.cfg_options)
+    data_settings.resolve_data_roots(cfg)  # relative to the repository, not the current dir
     paths, ids = read_list(args.images)
     model, ckpt = load_classifier(cfg, args.checkpoint, args.device)
     meta = dict(ckpt.get('meta') or {})
@@ -186,4 +188,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -26,12 +26,14 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
+from aliprod_plugins.apis import data_settings  # noqa: E402
 from aliprod_plugins.apis.features import (SPLITS, add_class_sums, iter_split,  # noqa: E402
                                            load_classifier, split_loader)
+from aliprod_plugins.cli import add_cfg_options_args, apply_cfg_options, run_tool  # noqa: E402
 from aliprod_plugins.engine import shutdown_workers  # noqa: E402
 
 
@@ -46,8 +48,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='also write class_means / class_counts (default: off)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu',
                         help='torch device (default: cuda if available, else cpu)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value pairs')
+    add_cfg_options_args(parser)
     args = parser.parse_args(argv)
     if not args.out.endswith('.npz'):
         parser.error(f'--out must be a .npz file, got {args.out!r}')
@@ -129,10 +130,11 @@ def write_npz(path: str, npy_files: dict, arrays: dict) -> None:
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    apply_cfg_options(cfg, args)
+    data_settings.apply_data_settings(cfg, options=args.cfg_options)
+    data_settings.resolve_data_roots(cfg)  # relative to the repository, not the current dir
     extract(cfg, args.checkpoint, args.split, args.out, args.pool, args.device)
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

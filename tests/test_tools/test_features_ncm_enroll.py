@@ -23,7 +23,8 @@ OLD = ('00000', '00001', '00002')
 
 
 def run_in_process(monkeypatch, tool, *args):
-    monkeypatch.setattr(sys, 'argv', [tool, *map(str, args)])
+    # --debug: our input errors propagate as exceptions (else run_tool prints one line, exits 2)
+    monkeypatch.setattr(sys, 'argv', [tool, *map(str, args), '--debug'])
     runpy.run_path(osp.join(TOOLS, tool), run_name='__main__')
 
 
