@@ -6,7 +6,7 @@ checkpoint), the preprocessing is the config's ``test_dataloader.dataset.pipelin
 config's ``tta_model`` wrapped around the model (as ``tools/test.py --tta``). An image that
 cannot be loaded yields its error instead of a prediction; the others go on.
 """
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -97,22 +97,52 @@ class Predictor:
             ``class_ids`` (str) and ``scores`` (softmax probabilities) are sorted by score and
             empty when ``error`` is not.
         """
-        if not 1 <= topk <= len(self.classes):
-            raise ValueError(f'topk must be in [1, {len(self.classes)}] (the number of '
-                             f'classes), got {topk!r}')
-        classes = np.asarray(self.classes, dtype=str)
-        loader = DataLoader(ImagePathDataset(paths, self.pipeline), batch_size=batch_size,
-                            num_workers=num_workers, collate_fn=collate, shuffle=False)
-        empty = (np.zeros(0, dtype=str), np.zeros(0, dtype=np.float32))
-        for indices, batch, failed in loader:
-            rows = {index: (*empty, error) for index, error in failed}
-            if batch is not None:
-                with torch.no_grad():
-                    samples = self.model.test_step(batch)
-                scores = torch.stack([s.pred_score for s in samples]).float().cpu()
-                top_scores, top_labels = scores.topk(topk, dim=1)
-                for row, index in enumerate(indices):
-                    rows[index] = (classes[top_labels[row].numpy()],
-                                   top_scores[row].numpy(), '')
-            for index in sorted(rows):
-                yield (index, *rows[index])
+
+        def top_of(batch: dict) -> Tuple[np.ndarray, np.ndarray]:
+            with torch.no_grad():
+                samples = self.model.test_step(batch)
+            scores = torch.stack([s.pred_score for s in samples]).float().cpu()
+            top_scores, top_labels = scores.topk(topk, dim=1)
+            return top_labels.numpy(), top_scores.numpy()
+
+        yield from predict_in_order(paths, self.pipeline, self.classes, topk, batch_size,
+                                    num_workers, top_of)
+
+
+def predict_in_order(paths: Sequence[str], pipeline, classes: Sequence[str], topk: int,
+                     batch_size: int, num_workers: int,
+                     top_of: Callable[[dict], Tuple[np.ndarray, np.ndarray]]
+                     ) -> Iterator[Tuple[int, np.ndarray, np.ndarray, str]]:
+    """Load ``paths`` through ``pipeline`` in batches and yield each image's top-k, in order.
+
+    Shared by the PyTorch and the onnxruntime backends: only ``top_of`` differs. Memory holds
+    one batch of scores (reduced to top-k before the next batch).
+
+    Args:
+        paths (Sequence[str]): Image paths.
+        pipeline: The test pipeline (a ``Compose``).
+        classes (Sequence[str]): Class ids, by label.
+        topk (int): How many classes per image, in [1, len(classes)].
+        batch_size (int): Images per batch.
+        num_workers (int): DataLoader workers.
+        top_of (Callable): A collated batch -> ``(labels, scores)``, both ``N x topk``, best
+            first.
+
+    Yields:
+        tuple: ``(index, class_ids, scores, error)`` as :meth:`Predictor.predict`.
+    """
+    if not 1 <= topk <= len(classes):
+        raise ValueError(f'topk must be in [1, {len(classes)}] (the number of '
+                         f'classes), got {topk!r}')
+    names = np.asarray(classes, dtype=str)
+    loader = DataLoader(ImagePathDataset(paths, pipeline), batch_size=batch_size,
+                        num_workers=num_workers, collate_fn=collate, shuffle=False)
+    empty = (np.zeros(0, dtype=str), np.zeros(0, dtype=np.float32))
+    for indices, batch, failed in loader:
+        rows = {index: (*empty, error) for index, error in failed}
+        if batch is not None:
+            labels, scores = top_of(batch)
+            for row, index in enumerate(indices):
+                rows[index] = (names[labels[row]], scores[row], '')
+        for index in sorted(rows):
+            yield (index, *rows[index])

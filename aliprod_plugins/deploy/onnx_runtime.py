@@ -12,9 +12,8 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmpretrain.registry import TRANSFORMS
-from torch.utils.data import DataLoader
 
-from ..apis.predictor import ImagePathDataset, collate
+from ..apis.predictor import predict_in_order
 from .extras import require
 from .metadata import load_model_meta, meta_path_for, plain, sha256_file
 
@@ -118,22 +117,14 @@ class OnnxPredictor:
     def predict(self, paths: Sequence[str], topk: int = 5, batch_size: int = 32,
                 num_workers: int = 0) -> Iterator[Tuple[int, np.ndarray, np.ndarray, str]]:
         """Predict ``paths`` in order, as :meth:`Predictor.predict` (same yields)."""
-        if not 1 <= topk <= len(self.classes):
-            raise ValueError(f'topk must be in [1, {len(self.classes)}] (the number of '
-                             f'classes), got {topk!r}')
-        classes = np.asarray(self.classes, dtype=str)
-        loader = DataLoader(ImagePathDataset(paths, self.pipeline), batch_size=batch_size,
-                            num_workers=num_workers, collate_fn=collate, shuffle=False)
-        empty = (np.zeros(0, dtype=str), np.zeros(0, dtype=np.float32))
-        for indices, batch, failed in loader:
-            rows = {index: (*empty, error) for index, error in failed}
-            if batch is not None:
-                probs = self.classifier.probs(batch['inputs'])
-                top = topk_rows(probs, topk)
-                for row, index in enumerate(indices):
-                    rows[index] = (classes[top[row]], probs[row, top[row]], '')
-            for index in sorted(rows):
-                yield (index, *rows[index])
+
+        def top_of(batch: dict) -> Tuple[np.ndarray, np.ndarray]:
+            probs = self.classifier.probs(batch['inputs'])
+            top = topk_rows(probs, topk)
+            return top, np.take_along_axis(probs, top, axis=1)
+
+        yield from predict_in_order(paths, self.pipeline, self.classes, topk, batch_size,
+                                    num_workers, top_of)
 
 
 def topk_rows(scores: np.ndarray, k: int) -> np.ndarray:
