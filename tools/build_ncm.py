@@ -27,10 +27,9 @@ from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
-from aliprod_plugins.apis import data_settings  # noqa: E402
 from aliprod_plugins.apis.features import (add_class_sums, iter_split,  # noqa: E402
                                            load_classifier, split_loader, unit_rows)
-from aliprod_plugins.cli import add_cfg_options_args, apply_cfg_options, run_tool  # noqa: E402
+from aliprod_plugins.cli import add_cfg_options_args, load_config, run_tool  # noqa: E402
 from aliprod_plugins.engine import atomic_write_bytes, shutdown_workers  # noqa: E402
 
 
@@ -64,10 +63,7 @@ def class_means(cfg: Config, model: torch.nn.Module, device: str):
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    apply_cfg_options(cfg, args)
-    data_settings.apply_data_settings(cfg, options=args.cfg_options)
-    data_settings.resolve_data_roots(cfg)  # relative to the repository, not the current dir
+    cfg = load_config(args)  # options checked, data settings spread
     model, ckpt = load_classifier(cfg, args.checkpoint, args.device)
     means, counts = class_means(cfg, model, args.device)
     empty = int((counts == 0).sum())

@@ -33,14 +33,12 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from mmengine.config import Config  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
-from aliprod_plugins.apis import data_settings  # noqa: E402
 from aliprod_plugins.apis.features import (iter_paths, load_classifier,  # noqa: E402
                                            train_feature_mean, unit_rows)
-from aliprod_plugins.cli import add_cfg_options_args, apply_cfg_options, run_tool  # noqa: E402
+from aliprod_plugins.cli import add_cfg_options_args, load_config, run_tool  # noqa: E402
 from aliprod_plugins.engine import atomic_write_bytes  # noqa: E402
 
 HEAD_KEYS = ('head.fc.weight', 'head.fc.bias')
@@ -137,10 +135,7 @@ def main() -> None:
         if getattr(args, name) < 1:
             raise ValueError(f'--{name.replace("_", "-")} must be a positive int, got '
                              f'{getattr(args, name)!r}')
-    cfg = Config.fromfile(args.config)
-    apply_cfg_options(cfg, args)
-    data_settings.apply_data_settings(cfg, options=args.cfg_options)
-    data_settings.resolve_data_roots(cfg)  # relative to the repository, not the current dir
+    cfg = load_config(args)  # options checked, data settings spread
     paths, ids = read_list(args.images)
     model, ckpt = load_classifier(cfg, args.checkpoint, args.device)
     meta = dict(ckpt.get('meta') or {})

@@ -30,10 +30,9 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
-from aliprod_plugins.apis import data_settings  # noqa: E402
 from aliprod_plugins.apis.features import (SPLITS, add_class_sums, iter_split,  # noqa: E402
                                            load_classifier, split_loader)
-from aliprod_plugins.cli import add_cfg_options_args, apply_cfg_options, run_tool  # noqa: E402
+from aliprod_plugins.cli import add_cfg_options_args, load_config, run_tool  # noqa: E402
 from aliprod_plugins.engine import shutdown_workers  # noqa: E402
 
 
@@ -129,10 +128,7 @@ def write_npz(path: str, npy_files: dict, arrays: dict) -> None:
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    apply_cfg_options(cfg, args)
-    data_settings.apply_data_settings(cfg, options=args.cfg_options)
-    data_settings.resolve_data_roots(cfg)  # relative to the repository, not the current dir
+    cfg = load_config(args)  # options checked, data settings spread
     extract(cfg, args.checkpoint, args.split, args.out, args.pool, args.device)
 
 

@@ -29,14 +29,11 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config  # noqa: E402
-
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
-from aliprod_plugins.apis import Predictor, collect_images, data_settings  # noqa: E402
-from aliprod_plugins.progress import Progress  # noqa: E402
-from aliprod_plugins.cli import (add_cfg_options_args, apply_cfg_options,  # noqa: E402
-                                 check_config_file, run_tool)
+from aliprod_plugins.apis import Predictor, collect_images  # noqa: E402
+from aliprod_plugins.cli import add_cfg_options_args, load_config, run_tool  # noqa: E402
 from aliprod_plugins.engine.checkpoint_match import check_checkpoint  # noqa: E402
+from aliprod_plugins.progress import Progress  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -128,9 +125,7 @@ def main(argv=None) -> int:
     if not paths:
         raise ValueError(f'no images found in {args.inputs}: expected image files, folders '
                          'holding images, or .txt/.lst lists of image paths')
-    check_config_file(args.config)
-    cfg = apply_cfg_options(Config.fromfile(args.config), args)
-    data_settings.apply_data_settings(cfg, num_classes=args.num_classes, options=args.cfg_options)
+    cfg = load_config(args)  # options checked, --num-classes spread
     check_checkpoint(cfg, args.checkpoint)  # a head of another size: refused, not IndexError
     if args.backend == 'onnxruntime':
         from aliprod_plugins.deploy import MissingExtraError, OnnxPredictor

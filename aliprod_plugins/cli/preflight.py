@@ -6,8 +6,12 @@ config, annotation file or checkpoint should be refused before that, in one line
 import os.path as osp
 from typing import Iterable
 
+from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS
+
+from ..apis import data_settings
+from .cfg_options import apply_cfg_options
 
 
 def check_config_file(path: str) -> None:
@@ -45,3 +49,26 @@ def check_annotations(cfg, loaders: Iterable[str]) -> None:
                 else ''
             raise FileNotFoundError(f'{loader}.dataset: annotation file {ann_file!r} does not '
                                     f'exist{where}')
+
+
+def load_config(args) -> Config:
+    """A tool's config: the file checked, options checked and merged, data settings spread.
+
+    ``--cfg-options-new`` / ``--cfg-options`` go through :func:`apply_cfg_options`; ``--data-root``
+    / ``--num-classes`` (or top-level ``data_root=`` / ``num_classes=`` options) reach every
+    dataloader, the head and the preprocessor; relative ``data_root`` s are resolved against the
+    repository, not the current directory (:mod:`aliprod_plugins.apis.data_settings`).
+
+    Args:
+        args (Namespace): Parsed flags with ``config`` and, where the tool has them,
+            ``cfg_options``, ``cfg_options_new``, ``data_root`` and ``num_classes``.
+
+    Returns:
+        Config: The config, ready to build from.
+    """
+    check_config_file(args.config)
+    cfg = apply_cfg_options(Config.fromfile(args.config), args)
+    data_settings.apply_data_settings(cfg, getattr(args, 'data_root', None),
+                                      getattr(args, 'num_classes', None),
+                                      getattr(args, 'cfg_options', None))
+    return data_settings.resolve_data_roots(cfg)
