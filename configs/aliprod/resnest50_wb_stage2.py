@@ -11,12 +11,12 @@ _base_ = ['./resnest50_stage2.py']
 
 load_from = 'work_dirs/resnest50_wb_stage1/epoch_40.pth'
 
+# the backbone is frozen when it is built (stem and all 4 stages, BatchNorm statistics in eval
+# mode), as in the cRT / LWS configs: DDP registers only the head; the classifier is kept
+model = dict(backbone=dict(frozen_stages=4, norm_eval=True))
+
 custom_hooks = [
-    dict(type='StageSwitchHook', switch_epoch=0, sampler=dict(type='ClassBalancedSampler'),
-         freeze_backbone=True, reinit_head=False),
     dict(type='MaxNormHook', thresh=0.3, mode='relative'),
     dict(type='BadImageHook'),
     dict(type='TrainCountsHook'),
 ]
-# frozen parameters get no gradient; DDP must not wait for them
-find_unused_parameters = True

@@ -8,9 +8,9 @@ _base_ = ['./digits_lt_stage2_crt.py']
 load_from = 'work_dirs/digits_lt_wb_stage1/epoch_30.pth'
 
 custom_hooks = [
-    dict(type='StageSwitchHook', switch_epoch=0, sampler=dict(type='ClassBalancedSampler'),
-         freeze_backbone=True, reinit_head=False),
     dict(type='MaxNormHook', thresh=0.3, mode='relative'),
     dict(type='BadImageHook'),
     dict(type='TrainCountsHook'),
 ]
+# the stage-1 classifier is kept: load_from must fit it whole
+load_from_skip = []

@@ -21,9 +21,11 @@ param_scheduler = dict(_delete_=True, type='CosineAnnealingLR', by_epoch=True, T
 auto_scale_lr = dict(enable=False)
 train_cfg = dict(max_epochs=3, val_interval=3)
 
+# the backbone is frozen when it is built (stem and all 4 stages, BatchNorm statistics in eval
+# mode), as in the cRT / LWS configs: DDP registers only the head; the classifier is kept
+model = dict(backbone=dict(frozen_stages=4, norm_eval=True))
+
 custom_hooks = [
-    dict(type='StageSwitchHook', switch_epoch=0, sampler=dict(type='ClassBalancedSampler'),
-         freeze_backbone=True, reinit_head=False),
     dict(type='MaxNormHook', thresh=0.3, mode='relative'),
     dict(type='BadImageHook'),
     dict(type='TrainCountsHook'),

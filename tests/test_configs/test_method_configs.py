@@ -72,7 +72,9 @@ def test_resolution_fine_tune_pipelines(name, train, resize, crop, tiny_root):
 
 @pytest.mark.parametrize('name', ['aliprod/resnest50_stage2_lws.py',
                                   'aliprod/resnest50_stage2_crt.py',
-                                  'demo/digits_lt_stage2_lws.py', 'demo/digits_lt_stage2_crt.py'])
+                                  'demo/digits_lt_stage2_lws.py', 'demo/digits_lt_stage2_crt.py',
+                                  'aliprod/resnest50_wb_stage2.py', 'demo/glyphs_lt_wb_stage2.py',
+                                  'demo/digits_lt_wb_stage2.py'])
 def test_frozen_configs_freeze_the_backbone_when_it_is_built(name):
     """DDP registers what requires grad when it is built: only the head may be trainable."""
     import torch
