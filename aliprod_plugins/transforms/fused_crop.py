@@ -31,6 +31,8 @@ from mmcv.transforms import BaseTransform
 from mmpretrain.registry import TRANSFORMS
 from mmpretrain.structures import DataSample
 
+from ..checks import check_int, check_number
+
 INTERPOLATIONS = {'nearest': cv2.INTER_NEAREST, 'bilinear': cv2.INTER_LINEAR,
                   'bicubic': cv2.INTER_CUBIC, 'area': cv2.INTER_AREA,
                   'lanczos': cv2.INTER_LANCZOS4}
@@ -61,27 +63,24 @@ class RandomResizedCropFlipPack(BaseTransform):
                  max_attempts: int = 10,
                  interpolation: str = 'bilinear',
                  flip_prob: float = 0.5) -> None:
-        size = (scale, scale) if isinstance(scale, int) and not isinstance(scale, bool) \
-            else tuple(scale) if isinstance(scale, Sequence) else None
-        if size is None or len(size) != 2 or not all(
-                isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size):
-            raise ValueError(f'RandomResizedCropFlipPack: scale expected a positive int or '
-                             f'(h, w) of positive ints, got {scale!r}')
+        size = tuple(scale) if isinstance(scale, Sequence) else (scale, scale)
+        try:
+            if len(size) != 2:
+                raise ValueError
+            size = tuple(check_int('scale', s, low=1) for s in size)
+        except ValueError:
+            raise ValueError(f'RandomResizedCropFlipPack: scale expected an int >= 1 or '
+                             f'(h, w) of ints >= 1, got {scale!r}') from None
         for name, rng in (('crop_ratio_range', crop_ratio_range),
                           ('aspect_ratio_range', aspect_ratio_range)):
             if len(rng) != 2 or not 0 < rng[0] <= rng[1]:
                 raise ValueError(f'RandomResizedCropFlipPack: {name} expected (min, max) with '
                                  f'0 < min <= max, got {rng!r}')
-        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) \
-                or max_attempts < 0:
-            raise ValueError(f'RandomResizedCropFlipPack: max_attempts expected an int >= 0, '
-                             f'got {max_attempts!r}')
+        check_int('max_attempts', max_attempts, low=0, owner='RandomResizedCropFlipPack')
         if interpolation not in INTERPOLATIONS:
             raise ValueError(f'RandomResizedCropFlipPack: interpolation expected one of '
                              f'{sorted(INTERPOLATIONS)}, got {interpolation!r}')
-        if not isinstance(flip_prob, (int, float)) or not 0 <= flip_prob <= 1:
-            raise ValueError(f'RandomResizedCropFlipPack: flip_prob expected a number in '
-                             f'[0, 1], got {flip_prob!r}')
+        check_number('flip_prob', flip_prob, low=0, high=1, owner='RandomResizedCropFlipPack')
         self.scale = size
         self.crop_ratio_range = tuple(crop_ratio_range)
         self.aspect_ratio_range = tuple(aspect_ratio_range)

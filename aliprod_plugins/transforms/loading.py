@@ -6,6 +6,7 @@ from mmcv.transforms import BaseTransform
 from mmengine import fileio
 from mmpretrain.registry import TRANSFORMS
 
+from ..checks import check_int
 from .decode import CHANNEL_ORDERS, JPEG_BACKENDS, decode_image
 from .errors import ImageLoadError
 
@@ -78,10 +79,7 @@ class LoadImageScaled(BaseTransform):
                  channel_order: str = 'bgr',
                  jpeg_backend: str = 'simplejpeg',
                  backend_args: Optional[dict] = None) -> None:
-        if min_size is not None and (isinstance(min_size, bool) or not isinstance(min_size, int)
-                                     or min_size < 1):
-            raise ValueError(f'LoadImageScaled: min_size must be a positive int or None, '
-                             f'got {min_size!r}')
+        check_int('min_size', min_size, low=1, allow_none=True, owner='LoadImageScaled')
         if channel_order not in CHANNEL_ORDERS:
             raise ValueError(f'LoadImageScaled: channel_order must be one of {CHANNEL_ORDERS}, '
                              f'got {channel_order!r}')

@@ -75,7 +75,7 @@ def test_small_image_and_no_min_size_decode_full(tmp_path):
 
 @pytest.mark.parametrize('bad', [0, -5, 1.5, '112', True])
 def test_bad_options_raise(bad):
-    with pytest.raises(ValueError, match='min_size must be a positive int or None'):
+    with pytest.raises(ValueError, match='LoadImageScaled: min_size expected an int >= 1 or None'):
         LoadImageScaled(min_size=bad)
     with pytest.raises(ValueError, match="channel_order must be one of .*got 'RGB '"):
         LoadImageScaled(channel_order='RGB ')
