@@ -1,4 +1,14 @@
-"""Using a trained model: MMPretrain's inference API on our configs, batched prediction, TTA."""
+"""Using a trained model.
+
+- :mod:`.mmpretrain_compat`: MMPretrain's inferencer reads paths with our loader, and
+  ``inference_model`` accepts a model built from a config file;
+- :mod:`.predictor`: ``Predictor`` / ``ImagePathDataset``, batched prediction in input order;
+- :mod:`.inputs`: ``collect_images`` (files, folders, list files), ``IMG_EXTENSIONS``;
+- :mod:`.tta`: ``apply_tta`` / ``tta_settings``, the config's flip TTA;
+- :mod:`.data_settings`: ``--data-root`` / ``--num-classes`` applied to a config;
+- :mod:`.features`: head-input features of a split (``tools/extract_features.py``,
+  ``build_ncm.py``, ``enroll_classes.py``).
+"""
 from . import mmpretrain_compat  # noqa: F401  (inferencer reads paths with our loader)
 from . import data_settings
 from .inputs import IMG_EXTENSIONS, collect_images

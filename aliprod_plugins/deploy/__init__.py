@@ -1,5 +1,10 @@
 """Serving a trained model: ONNX export checked against onnxruntime, an ONNX predictor.
 
+- :mod:`.onnx_export`: export backbone + neck + head + softmax and check it against PyTorch;
+- :mod:`.onnx_runtime`: ``OnnxClassifier``, ``OnnxPredictor``, ``preprocess``;
+- :mod:`.metadata`: ``model.json`` (input size, mean / std, class ids, SHA-256s);
+- :mod:`.extras`: ``require``, ``MissingExtraError``, ``INSTALL_HINT``.
+
 Nothing here imports ``onnx`` or ``onnxruntime`` at import time: they come with the optional
 ``[deploy]`` extra and are imported on use (:func:`~.extras.require`, one-line hint if missing).
 """

@@ -4,19 +4,18 @@ libjpeg can run its inverse DCT at 1/2, 1/4 or 1/8 of the stored size, which ski
 the IDCT, colour conversion and memory traffic of a full decode. :func:`dct_scale` picks the
 largest such reduction that keeps the shorter side at least ``min_size``.
 
-Backends, measured with ``benchmarks/bench_pipeline.py`` (600-1000 px photo-like JPEGs):
-``simplejpeg`` (libjpeg-turbo with a TurboJPEG-style API, manylinux wheels) decodes straight
-to BGR and is the default; Pillow's ``Image.draft`` does the same reduction but the train
-pipeline then runs ~17% slower (1.60x the stock pipeline instead of 1.92x at
-``min_size=160``). Pillow remains the path for CMYK / YCCK JPEGs and for files the strict
-fast path rejects. PyTurboJPEG was not an option: it needs a system ``libturbojpeg`` that
-no PyPI wheel ships. libjpeg-turbo's other factors (3/8, 5/8, ...) have no SIMD IDCT and
+Backends: ``simplejpeg`` (libjpeg-turbo with a TurboJPEG-style API, manylinux wheels)
+decodes straight to BGR and is the default; Pillow's ``Image.draft`` does the same reduction
+but makes the train pipeline slower (``benchmarks/bench_pipeline.py``; figures in
+``docs/performance.md``, Image decoding and the loader). Pillow remains the path for CMYK /
+YCCK JPEGs and for files the strict fast path rejects. PyTurboJPEG was not an option: it
+needs a system ``libturbojpeg`` that no PyPI wheel ships. libjpeg-turbo's other factors (3/8, 5/8, ...) have no SIMD IDCT and
 decode slower than 1/2, so only powers of two are used. Every other format (PNG, WebP, GIF,
 BMP, TIFF, ...) goes through Pillow, chosen by content, so a PNG named ``.jpg`` decodes.
 
 Quality: on the DCT grid a 1/s decode matches a full decode followed by
-``cv2.resize(..., INTER_AREA)`` within a mean absolute difference of 1 grey level (measured
-0.2-0.6; ``tests/test_transforms/test_reduced_decode.py``).
+``cv2.resize(..., INTER_AREA)`` within a mean absolute difference of 1 grey level
+(``tests/test_transforms/test_reduced_decode.py`` holds it to that bound).
 """
 import io
 from typing import Optional, Tuple

@@ -6,9 +6,10 @@ The stage-1 train pipeline after decoding is four generic transforms::
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 
-On a small packed JPEG they take about two thirds of the per-image time (parameter draws
-through ``np.random.choice``, ``mmcv.imcrop``'s box arithmetic, a flipped copy, a transposed
-copy, the ``DataSample`` fields one by one). This transform does the same work once:
+On a small packed JPEG they take most of the per-image time (parameter draws through
+``np.random.choice``, ``mmcv.imcrop``'s box arithmetic, a flipped copy, a transposed copy, the
+``DataSample`` fields one by one; the gain of fusing them is in ``docs/performance.md``,
+Packed data). This transform does the same work once:
 
 - the crop is drawn by the same NumPy calls in the same order as MMPretrain's
   ``RandomResizedCrop`` (``uniform`` area, ``uniform`` log aspect ratio, ``randint``

@@ -35,10 +35,10 @@ class LoadImageScaled(BaseTransform):
       half the area are never upsampled. That is the regime of the standard ImageNet
       recipe (RandomResizedCrop 224 on images of shorter side 333-500: 1.5-2.2x the crop,
       smallest crop upsampled up to 2.4x). ``min_size=200`` bounds it at 2x and 224 at 1.8x,
-      at a cost: on 600-1000 px synthetic JPEGs the train pipeline runs 1.92x the stock one
-      with 160, 1.70x with 200 and 1.64x with 224 (``benchmarks/bench_pipeline.py``); on real
-      photos the gain at 160 is 1.3-1.5x (``benchmarks/bench_throughput.py``), and LMDB packs
-      of 176-px JPEGs (``tools/pack_lmdb.py``) run ~4-5x the file pipeline.
+      at a cost in speed: a larger ``min_size`` decodes more pixels. The speed of each
+      setting, against the stock loader and against LMDB packs (``tools/pack_lmdb.py``), is
+      measured by ``benchmarks/bench_pipeline.py`` and ``benchmarks/bench_throughput.py``;
+      their latest figures are in ``docs/performance.md`` (Image decoding and the loader).
 
     An image already in ``results['img']`` without an ``img_path`` (MMPretrain's
     ``ImageClassificationInferencer`` given an array, or any caller that decodes itself) is
