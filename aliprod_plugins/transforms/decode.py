@@ -9,9 +9,10 @@ decodes straight to BGR and is the default; Pillow's ``Image.draft`` does the sa
 but makes the train pipeline slower (``benchmarks/bench_pipeline.py``; figures in
 ``docs/performance.md``, Image decoding and the loader). Pillow remains the path for CMYK /
 YCCK JPEGs and for files the strict fast path rejects. PyTurboJPEG was not an option: it
-needs a system ``libturbojpeg`` that no PyPI wheel ships. libjpeg-turbo's other factors (3/8, 5/8, ...) have no SIMD IDCT and
-decode slower than 1/2, so only powers of two are used. Every other format (PNG, WebP, GIF,
-BMP, TIFF, ...) goes through Pillow, chosen by content, so a PNG named ``.jpg`` decodes.
+needs a system ``libturbojpeg`` that no PyPI wheel ships. libjpeg-turbo's other factors (3/8,
+5/8, ...) have no SIMD IDCT and decode slower than 1/2, so only powers of two are used. Every
+other format (PNG, WebP, GIF, BMP, TIFF, ...) goes through Pillow, chosen by content, so a
+PNG named ``.jpg`` decodes.
 
 Quality: on the DCT grid a 1/s decode matches a full decode followed by
 ``cv2.resize(..., INTER_AREA)`` within a mean absolute difference of 1 grey level

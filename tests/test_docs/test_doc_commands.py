@@ -274,7 +274,8 @@ def test_extractor_reads_fences_inline_spans_continuations_and_env():
         '```bash', '# a comment line', 'NNODES=2 PORT=1 bash tools/dist_train.sh CONFIG 8   # node',
         'python tools/infer.py C K x.jpg \\', '    --out p.csv [--tta]', 'tensorboard --logdir w',
         '```', '', '```python', 'python tools/not_a_command.py', '```',
-        '```', 'data/aliproducts/', '```', 'and `make demo`, `tools/x.py --a`, not `tools/x.py` or `--b`.'])
+        '```', 'data/aliproducts/', '```',
+        'and `make demo`, `tools/x.py --a`, not `tools/x.py` or `--b`.'])
     assert extract_commands(text, 'x.md') == [
         Command('x.md', 6, 'bash tools/dist_train.sh CONFIG 8'),
         Command('x.md', 7, 'python tools/infer.py C K x.jpg --out p.csv [--tta]'),
