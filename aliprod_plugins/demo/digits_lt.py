@@ -26,6 +26,8 @@ from typing import Dict, List
 import numpy as np
 from PIL import Image
 
+from ..checks import check_int
+
 
 def long_tail_profile(num_classes: int, n_max: int, imbalance_ratio: float) -> np.ndarray:
     """Return exponentially decaying class sizes from ``n_max`` down to ``n_max / ratio``.
@@ -64,9 +66,7 @@ def build_digits_lt(root: str, imbalance_ratio: float = 40.0, val_per_class: int
     Returns:
         dict: ``{'train': [count per class], 'val': [...], 'test': [...]}``.
     """
-    if isinstance(test_per_class, bool) or not isinstance(test_per_class, int) \
-            or test_per_class < 0:
-        raise ValueError(f'test_per_class must be a non-negative int, got {test_per_class!r}')
+    check_int('test_per_class', test_per_class, low=0, owner='build_digits_lt')
     from sklearn.datasets import load_digits
     digits = load_digits()
     images, labels = digits.images, digits.target.astype(np.int64)

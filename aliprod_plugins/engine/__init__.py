@@ -9,7 +9,7 @@ from .loader_workers import leave_signals_to_main, shutdown_loader_workers, shut
 from .preemption import PREEMPTED_EXIT_CODE, Preempted, PreemptionHook
 from .resumable_loop import LoopStateHook, ResumableEpochBasedTrainLoop
 from .rng_state import get_rng_state, preserved_rng, set_rng_state
-from .sample_rng import SampleKey, sample_rng
+from .sample_seed import SampleKey, sample_rng
 
 __all__ = ['AtomicCheckpointHook', 'AtomicLocalBackend', 'atomic_write_bytes',
            'atomic_write_text', 'fsync_dir', 'save_checkpoint_atomic', 'write_last_checkpoint',

@@ -58,7 +58,7 @@ def test_loss_needs_a_prior_of_the_right_size():
     loss.set_class_counts([4, 2])
     with pytest.raises(ValueError, match='2 classes of its prior, got 3'):
         loss(torch.zeros(2, 3), torch.tensor([0, 1]))
-    with pytest.raises(ValueError, match='tau must be a number >= 0'):
+    with pytest.raises(ValueError, match='BalancedSoftmaxLoss: tau expected a number >= 0'):
         BalancedSoftmaxLoss(tau=-1)
 
 
