@@ -1,4 +1,6 @@
-"""No package attribute that names a submodule is anything but that submodule.
+"""The package map: no submodule shadowed by a name, every package docstring lists its modules.
+
+No package attribute that names a submodule is anything but that submodule.
 
 ``from .sample_rng import sample_rng`` in a package ``__init__`` rebinds the package's
 attribute ``sample_rng`` (the submodule) to the function, so ``mock.patch('pkg.sample_rng.X')``
@@ -8,6 +10,8 @@ import importlib
 import pkgutil
 import sys
 import types
+
+import pytest
 
 import aliprod_plugins
 
@@ -40,3 +44,12 @@ def test_a_shadowed_submodule_is_found(tmp_path, monkeypatch):
     finally:
         for name in ('shadow_pkg', 'shadow_pkg.helper'):
             sys.modules.pop(name, None)
+
+
+@pytest.mark.parametrize('name', ['engine', 'hooks', 'models', 'samplers', 'evaluation', 'apis',
+                                  'demo'])
+def test_the_package_docstring_lists_every_module(name):
+    package = importlib.import_module(f'aliprod_plugins.{name}')
+    modules = [info.name for info in pkgutil.iter_modules(package.__path__)]
+    unlisted = [m for m in modules if f'``{m}``' not in (package.__doc__ or '')]
+    assert modules and not unlisted, f'aliprod_plugins.{name} docstring does not list {unlisted}'
