@@ -26,7 +26,7 @@ from typing import Dict, List
 import numpy as np
 from PIL import Image
 
-from ..checks import check_int
+from ..checks import check_int, check_number
 
 
 def long_tail_profile(num_classes: int, n_max: int, imbalance_ratio: float) -> np.ndarray:
@@ -40,8 +40,7 @@ def long_tail_profile(num_classes: int, n_max: int, imbalance_ratio: float) -> n
     Returns:
         np.ndarray: int64 sizes, largest first, each at least 1.
     """
-    if imbalance_ratio < 1:
-        raise ValueError(f'imbalance_ratio must be >= 1, got {imbalance_ratio!r}')
+    check_number('imbalance_ratio', imbalance_ratio, low=1, owner='long_tail_profile')
     exponents = np.arange(num_classes) / max(num_classes - 1, 1)
     return np.maximum(np.round(n_max * imbalance_ratio ** (-exponents)), 1).astype(np.int64)
 
