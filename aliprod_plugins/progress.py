@@ -5,6 +5,8 @@ from typing import IO, Optional
 
 from mmengine.utils import ProgressBar
 
+from .checks import check_int
+
 
 class Progress:
     """Show how far a loop is, without flooding a log file.
@@ -25,8 +27,7 @@ class Progress:
 
     def __init__(self, total: int, what: str = 'items', file: Optional[IO] = None,
                  lines: int = 10, min_interval: float = 0.1) -> None:
-        if isinstance(total, bool) or not isinstance(total, int) or total < 0:
-            raise ValueError(f'total must be an int >= 0, got {total!r}')
+        check_int('total', total, low=0, owner='Progress')
         self.total, self.what, self.done = total, what, 0
         self.file = sys.stdout if file is None else file
         isatty = getattr(self.file, 'isatty', None)

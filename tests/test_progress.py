@@ -45,5 +45,5 @@ def test_terminal_gets_the_bar_and_a_final_newline():
 
 
 def test_bad_total_is_named():
-    with pytest.raises(ValueError, match='total must be an int >= 0, got -1'):
+    with pytest.raises(ValueError, match='Progress: total expected an int >= 0, got -1'):
         Progress(-1)

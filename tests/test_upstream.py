@@ -84,3 +84,18 @@ def test_no_private_upstream_attribute_is_read_with_a_silent_default():
             if (rel, match.group(1)) not in allowed:
                 found.append(f'{rel}: {match.group(0)}')
     assert not found, 'use aliprod_plugins.upstream.private_attr:\n' + '\n'.join(found)
+
+
+def test_the_code_each_use_names_exists():
+    """``ours`` names files and their functions; a moved function must be renamed there too."""
+    missing = []
+    for use in upstream.USES:
+        for part in use.ours.split(';'):
+            path, _, names = part.strip().partition(' ')
+            source = (PACKAGE.parent / path).read_text() if (PACKAGE.parent / path).is_file() \
+                else ''
+            for name in re.findall(r'[\w.]+', names) or ['']:
+                if not source or not re.search(rf'\b(def|class) {name.split(".")[-1]}\b',
+                                               source):
+                    missing.append(f'{use.symbol}: {path} {name}')
+    assert not missing, 'upstream.USES names code that is not there:\n' + '\n'.join(missing)

@@ -1,13 +1,11 @@
-"""Using a trained model.
+"""Using a trained model: MMPretrain's inference API on our configs, batched prediction, TTA.
 
-- :mod:`.mmpretrain_compat`: MMPretrain's inferencer reads paths with our loader, and
-  ``inference_model`` accepts a model built from a config file;
-- :mod:`.predictor`: ``Predictor`` / ``ImagePathDataset``, batched prediction in input order;
-- :mod:`.inputs`: ``collect_images`` (files, folders, list files), ``IMG_EXTENSIONS``;
-- :mod:`.tta`: ``apply_tta`` / ``tta_settings``, the config's flip TTA;
-- :mod:`.data_settings`: ``--data-root`` / ``--num-classes`` applied to a config;
-- :mod:`.features`: head-input features of a split (``tools/extract_features.py``,
-  ``build_ncm.py``, ``enroll_classes.py``).
+- ``predictor``: ``Predictor``, batched prediction on image files
+- ``inputs``: the image files, folders and lists a tool is given
+- ``tta``: a config's test-time augmentation settings
+- ``features``: a trained model's classifier input features, per split or per class
+- ``data_settings``: ``data_root`` and ``num_classes`` set once for a whole config
+- ``mmpretrain_compat``: MMPretrain's ``get_model`` / ``inference_model`` on our configs
 """
 from . import mmpretrain_compat  # noqa: F401  (inferencer reads paths with our loader)
 from . import data_settings

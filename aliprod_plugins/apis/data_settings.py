@@ -22,6 +22,8 @@ from typing import Any, Dict, Iterator, Optional, Sequence
 
 from mmengine.config import Config
 
+from ..checks import check_int
+
 #: The repository root: relative ``data_root`` s in configs are relative to it.
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -91,8 +93,7 @@ def apply_data_settings(cfg: Config, data_root: Optional[str] = None,
         for dataset in _datasets(cfg):
             dataset['data_root'] = data_root
     if num_classes is not None:
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f'num_classes must be a positive int, got {num_classes!r}')
+        check_int('num_classes', num_classes, low=1)
         cfg.num_classes = num_classes
         for dataset in _datasets(cfg):
             if 'num_classes' in dataset or dataset.get('type') == 'AliProductsDataset':

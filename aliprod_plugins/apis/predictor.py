@@ -17,6 +17,7 @@ from mmpretrain.apis import get_model
 from mmpretrain.registry import MODELS, TRANSFORMS
 from torch.utils.data import DataLoader, Dataset
 
+from ..checks import check_int
 from ..transforms import ImageLoadError
 from ..upstream import private_attr
 from .tta import tta_settings
@@ -131,9 +132,7 @@ def predict_in_order(paths: Sequence[str], pipeline, classes: Sequence[str], top
     Yields:
         tuple: ``(index, class_ids, scores, error)`` as :meth:`Predictor.predict`.
     """
-    if not 1 <= topk <= len(classes):
-        raise ValueError(f'topk must be in [1, {len(classes)}] (the number of '
-                         f'classes), got {topk!r}')
+    check_int('topk', topk, low=1, high=len(classes), owner=f'a model of {len(classes)} classes')
     names = np.asarray(classes, dtype=str)
     loader = DataLoader(ImagePathDataset(paths, pipeline), batch_size=batch_size,
                         num_workers=num_workers, collate_fn=collate, shuffle=False)

@@ -8,7 +8,7 @@ per bad path, and records the bad paths in the packed data sample's metainfo und
 
 Every attempt runs the pipeline under generators seeded from the sample's key (seed, epoch,
 position in the epoch's draw, attempt) when the sampler gives one (``SampleKey``, see
-``aliprod_plugins/engine/sample_rng.py``): augmentation does not depend on which worker loaded
+``aliprod_plugins/engine/sample_seed.py``): augmentation does not depend on which worker loaded
 what before, so a resumed run augments exactly as an uninterrupted one.
 """
 from typing import Any, List, Optional
@@ -16,7 +16,7 @@ from typing import Any, List, Optional
 import numpy as np
 from mmengine.logging import MMLogger
 
-from aliprod_plugins.engine.sample_rng import sample_rng
+from aliprod_plugins.engine.sample_seed import sample_rng
 from aliprod_plugins.transforms.errors import ImageLoadError
 
 ON_ERROR = ('raise', 'resample')

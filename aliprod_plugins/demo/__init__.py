@@ -1,10 +1,10 @@
-"""The two proxies, generated without a download.
+"""Demo data built on the machine, never downloaded: Digits-LT (the default) and Glyphs-LT.
 
-- :mod:`.digits_lt`: ``build_digits_lt`` (Digits-LT, from scikit-learn's bundled digits, the
-  demo's data) and ``long_tail_profile``;
-- :mod:`.glyphs_lt`: ``build_glyphs_lt`` (Glyphs-LT, 1,000 long-tailed classes from
-  matplotlib's bundled fonts), with :mod:`.glyph_fonts` (verified font coverage),
-  :mod:`.glyph_distinct` (distinct classes) and :mod:`.glyph_render` (augmented renderings).
+- ``digits_lt``: ``build_digits_lt``, long-tailed scikit-learn digits in the AliProducts layout
+- ``glyphs_lt``: ``build_glyphs_lt``, 1,000 long-tailed classes from matplotlib's fonts
+- ``glyph_fonts``: which glyphs of which fonts make Glyphs-LT's classes
+- ``glyph_distinct``: when two glyphs count as the same class
+- ``glyph_render``: one glyph of one font rendered, plain or augmented
 """
 from .digits_lt import build_digits_lt, long_tail_profile
 from .glyphs_lt import build_glyphs_lt

@@ -26,6 +26,8 @@ from typing import Dict, List
 import numpy as np
 from PIL import Image
 
+from ..checks import check_int, check_number
+
 
 def long_tail_profile(num_classes: int, n_max: int, imbalance_ratio: float) -> np.ndarray:
     """Return exponentially decaying class sizes from ``n_max`` down to ``n_max / ratio``.
@@ -38,8 +40,7 @@ def long_tail_profile(num_classes: int, n_max: int, imbalance_ratio: float) -> n
     Returns:
         np.ndarray: int64 sizes, largest first, each at least 1.
     """
-    if imbalance_ratio < 1:
-        raise ValueError(f'imbalance_ratio must be >= 1, got {imbalance_ratio!r}')
+    check_number('imbalance_ratio', imbalance_ratio, low=1, owner='long_tail_profile')
     exponents = np.arange(num_classes) / max(num_classes - 1, 1)
     return np.maximum(np.round(n_max * imbalance_ratio ** (-exponents)), 1).astype(np.int64)
 
@@ -64,9 +65,7 @@ def build_digits_lt(root: str, imbalance_ratio: float = 40.0, val_per_class: int
     Returns:
         dict: ``{'train': [count per class], 'val': [...], 'test': [...]}``.
     """
-    if isinstance(test_per_class, bool) or not isinstance(test_per_class, int) \
-            or test_per_class < 0:
-        raise ValueError(f'test_per_class must be a non-negative int, got {test_per_class!r}')
+    check_int('test_per_class', test_per_class, low=0, owner='build_digits_lt')
     from sklearn.datasets import load_digits
     digits = load_digits()
     images, labels = digits.images, digits.target.astype(np.int64)

@@ -28,6 +28,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 from PIL import Image
 
+from ..checks import check_int, check_number
 from ..engine.atomic_io import atomic_write_text
 from .digits_lt import long_tail_profile
 from .glyph_fonts import font_dir, select_glyphs
@@ -143,15 +144,9 @@ def _run(jobs: List[_Job], pool, progress: bool) -> Dict[int, Dict[str, List[str
 
 
 def _check_args(classes, imbalance, max_per_class, val_per_class, size, seed, workers) -> None:
-    def bad(value, low):
-        return isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low
-
     for name, value, low in (('classes', classes, 1), ('max_per_class', max_per_class, 1),
                              ('val_per_class', val_per_class, 1), ('size', size, 8),
                              ('seed', seed, 0)):
-        if bad(value, low):
-            raise ValueError(f'{name} must be an int >= {low}, got {value!r}')
-    if workers is not None and bad(workers, 1):
-        raise ValueError(f'workers must be an int >= 1 or None, got {workers!r}')
-    if not isinstance(imbalance, (int, float)) or isinstance(imbalance, bool) or imbalance < 1:
-        raise ValueError(f'imbalance must be a number >= 1, got {imbalance!r}')
+        check_int(name, value, low=low, owner='build_glyphs_lt')
+    check_int('workers', workers, low=1, allow_none=True, owner='build_glyphs_lt')
+    check_number('imbalance', imbalance, low=1, owner='build_glyphs_lt')

@@ -34,6 +34,23 @@ def write_last_checkpoint(work_dir: str, ckpt_path: str) -> None:
         atomic_write_text(osp.join(work_dir, LAST_CHECKPOINT), ckpt_path)
 
 
+def read_last_checkpoint(work_dir: str) -> Optional[str]:
+    """Return the path ``WORK_DIR/last_checkpoint`` names ('' if empty), or None without one.
+
+    Args:
+        work_dir (str): The run's work dir.
+
+    Returns:
+        str or None: The named path, stripped of white space (undecodable bytes replaced);
+        ``''`` for an empty pointer, None when there is no pointer file.
+    """
+    pointer = osp.join(work_dir, LAST_CHECKPOINT)
+    if not osp.isfile(pointer):
+        return None
+    with open(pointer, encoding='utf-8', errors='replace') as f:
+        return f.read().strip()
+
+
 def save_checkpoint_atomic(runner,
                            filename: str,
                            *,

@@ -27,7 +27,6 @@ Configs::
 """
 import logging
 import math
-import os.path as osp
 from typing import Optional
 
 import torch
@@ -36,8 +35,9 @@ from mmengine.logging import print_log
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmpretrain.registry import OPTIM_WRAPPERS
 
+from ..checks import check_int
 from ..upstream import private_attr
-from .atomic_checkpoint import LAST_CHECKPOINT
+from .atomic_checkpoint import read_last_checkpoint
 
 #: ``--amp`` maps a wrapper type to its mixed-precision counterpart
 AMP_WRAPPER_OF = {
@@ -69,11 +69,8 @@ class FiniteStepMixin:
         super().backward(loss, **kwargs)
 
     def _init_finite(self, max_consecutive_nonfinite: int) -> None:
-        if (isinstance(max_consecutive_nonfinite, bool)
-                or not isinstance(max_consecutive_nonfinite, int)
-                or max_consecutive_nonfinite < 1):
-            raise ValueError(f'max_consecutive_nonfinite must be a positive int, got '
-                             f'{max_consecutive_nonfinite!r}')
+        check_int('max_consecutive_nonfinite', max_consecutive_nonfinite, low=1,
+                  owner=type(self).__name__)
         self.max_consecutive_nonfinite = max_consecutive_nonfinite
         self.consecutive_nonfinite = 0
         self.nonfinite_steps: Optional[int] = None  # read from the message hub on first use
@@ -174,14 +171,8 @@ class FiniteStepMixin:
 
     def _last_checkpoint(self) -> str:
         work_dir = self.message_hub.get_info('work_dir')
-        if work_dir is not None:
-            pointer = osp.join(work_dir, LAST_CHECKPOINT)
-            if osp.isfile(pointer):
-                with open(pointer, encoding='utf-8', errors='replace') as f:
-                    named = f.read().strip()
-                if named:
-                    return named
-        return self.message_hub.get_info('last_ckpt') or 'none saved yet in this work dir'
+        named = read_last_checkpoint(work_dir) if work_dir is not None else None
+        return named or self.message_hub.get_info('last_ckpt') or 'none saved yet in this work dir'
 
 
 @OPTIM_WRAPPERS.register_module()

@@ -34,8 +34,10 @@ from mmengine.runner import EpochBasedTrainLoop
 from mmpretrain.registry import HOOKS, LOOPS
 from torch.utils.data import DataLoader
 
+from ..checks import check_bool, check_int
 from .rng_state import (gather_rng_states, get_rng_state, pack_rank_states, preserved_rng,
                         rank_rng_state, set_rng_state)
+from .runner_parts import train_sampler
 
 
 @LOOPS.register_module()
@@ -109,11 +111,8 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
                 before the flag existed (their ``inner_iter`` is taken as it is).
             rng_state (dict, optional): ``checkpoint['rng_state']``.
         """
-        if isinstance(inner_iter, bool) or not isinstance(inner_iter, int) or inner_iter < 0:
-            raise ValueError(f'meta["inner_iter"] must be a non-negative int, got '
-                             f'{inner_iter!r}')
-        if mid_epoch is not None and not isinstance(mid_epoch, bool):
-            raise ValueError(f'meta["mid_epoch"] must be a bool, got {mid_epoch!r}')
+        check_int('meta["inner_iter"]', inner_iter, low=0, owner='checkpoint')
+        check_bool('meta["mid_epoch"]', mid_epoch, allow_none=True, owner='checkpoint')
         self._resume_inner_iter = inner_iter if mid_epoch in (True, None) else 0
         self._pending_rng, why = rank_rng_state(rng_state, get_rank(), get_world_size())
         if why is not None:
@@ -122,7 +121,7 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
     def run(self):
         """Train epochs; validation runs without moving the training RNG stream."""
         if len(self.dataloader) == 0:
-            sampler = _sampler_of(self.dataloader)
+            sampler = train_sampler(self.dataloader)
             raise ValueError(
                 f'the train dataloader yields no batch: expected at least batch_size='
                 f'{self.dataloader.batch_size} samples per rank with drop_last=True, got '
@@ -161,7 +160,7 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         finally:
             self._in_batches = False
         self._restore_rng()  # resumed after the epoch's last batch
-        sampler = _sampler_of(self.dataloader)
+        sampler = train_sampler(self.dataloader)
         if getattr(sampler, 'start', 0):  # the next epoch starts at its beginning
             sampler.set_start(0)
         self.runner.call_hook('after_train_epoch')
@@ -175,7 +174,7 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
     def _batches(self, skip: int) -> Iterable:
         """``enumerate`` over this epoch's batches from batch ``skip`` on."""
         loader = self.dataloader
-        sampler = _sampler_of(loader)
+        sampler = train_sampler(loader)
         if hasattr(sampler, 'sample_keys'):
             sampler.sample_keys = True
         batch_size = getattr(loader.batch_sampler, 'batch_size', None)
@@ -211,11 +210,6 @@ def rng_states_for_checkpoint(runner) -> Iterator[None]:
         yield
     finally:
         loop.drop_gathered_rng()
-
-
-def _sampler_of(loader: DataLoader):
-    batch_sampler = getattr(loader, 'batch_sampler', None)
-    return getattr(batch_sampler, 'sampler', None) or getattr(loader, 'sampler', None)
 
 
 @HOOKS.register_module()

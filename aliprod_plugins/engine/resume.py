@@ -32,7 +32,7 @@ from typing import List, Optional, Tuple
 
 from mmengine.logging import MMLogger
 
-from .atomic_checkpoint import LAST_CHECKPOINT
+from .atomic_checkpoint import LAST_CHECKPOINT, read_last_checkpoint
 from .resume_check import ResumeError, inspect_checkpoint
 
 
@@ -53,15 +53,6 @@ class ResumePlan:
         logger = logger or MMLogger.get_current_instance()
         for level, msg in self.notes:
             logger.log(level, msg)
-
-
-def read_last_checkpoint(work_dir: str) -> Optional[str]:
-    """Return the path ``WORK_DIR/last_checkpoint`` names ('' if empty), or None without one."""
-    pointer = osp.join(work_dir, LAST_CHECKPOINT)
-    if not osp.isfile(pointer):
-        return None
-    with open(pointer, encoding='utf-8', errors='replace') as f:
-        return f.read().strip()
 
 
 def resolve_resume(work_dir: str, resume: Optional[str]) -> ResumePlan:

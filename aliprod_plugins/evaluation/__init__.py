@@ -1,14 +1,13 @@
-"""Long-tail metrics, the submission writer, training class counts, post-hoc calibration.
+"""Long-tail metrics, the submission writer, calibration helpers.
 
-- :mod:`.long_tail_accuracy`: ``LongTailAccuracy`` (``METRICS``): top-1 / top-5, mean class
-  error, many- / medium- / few-shot accuracy, top-5 labels kept per sample;
-- :mod:`.functional`: ``long_tail_metrics``, ``shot_masks``, ``topk_labels``;
-- :mod:`.compact_metric`: ``CompactMetric``, ``merge_rank_parts`` (compact per-rank results);
-- :mod:`.submission_writer`: ``SubmissionWriter`` (``METRICS``), the challenge's CSV;
-- :mod:`.train_counts`, :mod:`.train_counts_hook`: the training set's class counts after
-  capping and ``TrainCountsHook`` (``HOOKS``), which stores them;
-- :mod:`.calibration`: post-hoc tau-normalisation and logit adjustment (``tools/tau_norm.py``);
-- :mod:`.reports`: the metrics table, metrics JSON and per-class CSV a person reads.
+- ``long_tail_accuracy``: ``LongTailAccuracy``, top-k, class-averaged and shot-group accuracy
+- ``functional``: those metrics from top-k labels, vectorised
+- ``compact_metric``: ``CompactMetric``, a metric that keeps small arrays per batch
+- ``train_counts``: where the training-set class counts come from
+- ``train_counts_hook``: ``TrainCountsHook``, gives ``LongTailAccuracy`` the run's counts
+- ``calibration``: tau-normalisation and logit adjustment after training
+- ``submission_writer``: ``SubmissionWriter``, the challenge's ``id,predicted`` file
+- ``reports``: metrics table, metrics JSON, per-class CSV
 """
 from .compact_metric import CompactMetric, merge_rank_parts
 from .functional import long_tail_metrics, shot_masks, topk_labels

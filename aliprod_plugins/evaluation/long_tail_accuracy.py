@@ -7,6 +7,7 @@ import torch
 from mmengine.logging import MMLogger
 from mmpretrain.registry import METRICS
 
+from ..checks import check_int
 from .compact_metric import CompactMetric
 from .functional import long_tail_metrics, topk_labels
 from .train_counts import CountsLike, load_class_counts
@@ -68,8 +69,7 @@ class LongTailAccuracy(CompactMetric):
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
         self.topk = _check_topk(topk)
         for name, value in (('many_shot_thr', many_shot_thr), ('few_shot_thr', few_shot_thr)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f'{name} must be a non-negative int, got {value!r}')
+            check_int(name, value, low=0, owner='LongTailAccuracy')
         if few_shot_thr > many_shot_thr:
             raise ValueError(f'few_shot_thr must be <= many_shot_thr ({many_shot_thr}), got '
                              f'{few_shot_thr!r}')
@@ -214,6 +214,6 @@ def _single_label(sample: dict) -> int:
 
 def _check_topk(topk: Union[int, Sequence[int]]) -> Tuple[int, ...]:
     ks = (topk, ) if isinstance(topk, int) else tuple(topk)
-    if not ks or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in ks):
+    if not ks:
         raise ValueError(f'topk must be a positive int or a sequence of them, got {topk!r}')
-    return tuple(sorted(set(ks)))
+    return tuple(sorted({check_int('topk', k, low=1, owner='LongTailAccuracy') for k in ks}))

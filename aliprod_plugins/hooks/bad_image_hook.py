@@ -6,6 +6,8 @@ from mmengine.hooks import Hook, LoggerHook
 from mmengine.logging import MMLogger
 from mmpretrain.registry import HOOKS
 
+from aliprod_plugins.checks import check_int
+
 DATA_BATCH = Optional[dict]
 
 
@@ -37,11 +39,8 @@ class BadImageHook(Hook):
     priority = 'NORMAL'
 
     def __init__(self, interval: Optional[int] = None, key: str = 'bad_image_paths') -> None:
-        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, int)
-                                     or interval < 1):
-            raise ValueError(f'BadImageHook: interval must be a positive int or None, '
-                             f'got {interval!r}')
-        self.interval = interval
+        self.interval = check_int('interval', interval, low=1, allow_none=True,
+                                  owner='BadImageHook')
         self.key = key
         self.count = 0
         self.seen = set()

@@ -15,8 +15,10 @@ from typing import Optional
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
+
+from aliprod_plugins.checks import check_number
+from aliprod_plugins.engine.runner_parts import unwrap_model
 
 MODES = ('absolute', 'relative')
 
@@ -60,12 +62,9 @@ class MaxNormHook(Hook):
                  param: str = 'head.fc.weight') -> None:
         if mode not in MODES:
             raise ValueError(f'MaxNormHook: mode must be one of {MODES}, got {mode!r}')
-        if isinstance(thresh, bool) or not isinstance(thresh, (int, float)) or thresh < 0 or (
-                mode == 'relative' and thresh > 1):
-            expected = 'in [0, 1]' if mode == 'relative' else '>= 0'
-            raise ValueError(f'MaxNormHook: thresh must be a number {expected} with '
-                             f'mode={mode!r}, got {thresh!r}')
-        self.thresh, self.mode, self.param = float(thresh), mode, param
+        thresh = check_number('thresh', thresh, low=0, high=1 if mode == 'relative' else None,
+                              owner=f'MaxNormHook(mode={mode!r})')
+        self.thresh, self.mode, self.param = thresh, mode, param
         self._radius: Optional[torch.Tensor] = None
         self._loaded_radius: Optional[float] = None
 
@@ -102,7 +101,7 @@ class MaxNormHook(Hook):
         return norms.min() + self.thresh * (norms.max() - norms.min())
 
     def _weight(self, runner) -> torch.Tensor:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner.model)
         try:
             weight = model.get_parameter(self.param)
         except AttributeError as err:

@@ -19,20 +19,17 @@ before the switch, whatever the checkpoint interval; checkpoint rotation never r
 input of ``tools/tau_norm.py``, a separate stage-2 run's ``load_from`` and ``tools/test.py``.
 """
 import copy
-import numbers
 from typing import List, Optional
 
-import torch
-from mmengine.dist import broadcast, get_world_size
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmpretrain.registry import DATA_SAMPLERS, HOOKS
 from torch import nn
-from torch.nn.parallel import DistributedDataParallel
 
+from aliprod_plugins.checks import check_bool, check_int, check_number
 from aliprod_plugins.engine.atomic_checkpoint import save_checkpoint_atomic
-from aliprod_plugins.engine.loader_workers import shutdown_workers
-from .stage_switch_utils import fmt, not_deep_copied, optim_wrappers, rewrap_ddp, schedulers
+from aliprod_plugins.engine.runner_parts import unwrap_model
+from .stage_switch_sampler import build_stage2_sampler, swap_train_sampler
+from .stage_switch_utils import freeze_parts, reinit_head, set_stage2_lr
 
 #: file name, in the work dir, of the model at the end of stage 1
 STAGE1_CHECKPOINT = 'stage1_final.pth'
@@ -70,9 +67,8 @@ class StageSwitchHook(Hook):
                  lr_mult: Optional[float] = None,
                  freeze_backbone: bool = False,
                  reinit_head: bool = False) -> None:
-        if (isinstance(switch_epoch, bool) or not isinstance(switch_epoch, numbers.Integral)
-                or switch_epoch < 0):
-            raise ValueError(f'switch_epoch must be a non-negative int, got {switch_epoch!r}')
+        owner = 'StageSwitchHook'
+        switch_epoch = check_int('switch_epoch', switch_epoch, low=0, owner=owner)
         if sampler is not None:
             if not isinstance(sampler, dict) or 'type' not in sampler:
                 raise ValueError(f'sampler must be a config dict with a "type" key or None, '
@@ -84,17 +80,14 @@ class StageSwitchHook(Hook):
             raise ValueError(f'give only one of lr and lr_mult, got lr={lr!r} and '
                              f'lr_mult={lr_mult!r}')
         for name, value in (('lr', lr), ('lr_mult', lr_mult)):
-            if value is not None and (isinstance(value, bool)
-                                      or not isinstance(value, numbers.Real) or value <= 0):
-                raise ValueError(f'{name} must be a positive number or None, got {value!r}')
+            check_number(name, value, low=0, low_open=True, allow_none=True, owner=owner)
         for name, value in (('freeze_backbone', freeze_backbone), ('reinit_head', reinit_head)):
-            if not isinstance(value, bool):
-                raise ValueError(f'{name} must be a bool, got {value!r}')
+            check_bool(name, value, owner=owner)
         if (sampler is None and lr is None and lr_mult is None and not freeze_backbone
                 and not reinit_head):
             raise ValueError('StageSwitchHook expects something to switch (sampler, lr, '
                              'lr_mult, freeze_backbone or reinit_head), got none')
-        self.switch_epoch = int(switch_epoch)
+        self.switch_epoch = switch_epoch
         self.sampler = copy.deepcopy(sampler)
         self.lr = lr
         self.lr_mult = lr_mult
@@ -171,108 +164,25 @@ class StageSwitchHook(Hook):
         self._resumed_after_switch = bool(state.get('applied', False))
 
     def _switch_sampler(self, runner) -> str:
-        old = runner.train_loop.dataloader
-        cfg = runner.cfg.get('train_dataloader')
-        if not isinstance(cfg, dict):
-            raise RuntimeError('StageSwitchHook rebuilds the train dataloader from '
-                               f'runner.cfg.train_dataloader, got {cfg!r}')
-        cfg = dict(cfg)
-        cfg['dataset'] = old.dataset  # the built (and possibly sliced) dataset: no re-indexing
-        cfg.pop('num_batch_per_epoch', None)
         # built and checked against the dataset in before_train
-        cfg['sampler'] = self._stage2_sampler or self._build_sampler(runner)
-        diff_rank_seed = runner.cfg.get('randomness', {}).get('diff_rank_seed', False)
-        shutdown_workers(old)
-        with not_deep_copied(old.dataset):
-            new = runner.build_dataloader(cfg, seed=runner.seed, diff_rank_seed=diff_rank_seed)
-        sampler = new.sampler
-        if not hasattr(sampler, 'set_epoch') and new.batch_sampler is not None:
-            sampler = getattr(new.batch_sampler, 'sampler', sampler)
-        if hasattr(sampler, 'set_epoch'):
-            sampler.set_epoch(runner.epoch)
-        runner.train_loop.dataloader = new
-        if len(new) != len(old):
-            runner.logger.warning(
-                f'StageSwitchHook: the new sampler gives {len(new)} batches per epoch instead '
-                f'of {len(old)}; max_iters, ETA and iteration-based schedules keep the old count')
-        return f'sampler {type(old.sampler).__name__} -> {sampler!r}'
+        sampler = self._stage2_sampler or self._build_sampler(runner)
+        return swap_train_sampler(runner, sampler)
 
     def _switch_lr(self, runner, apply_mult: bool) -> str:
-        groups = [g for w in optim_wrappers(runner.optim_wrapper)
-                  for g in w.optimizer.param_groups]
-        before = sorted({g['lr'] for g in groups})
-        if self.lr is not None or apply_mult:
-            for group in groups:
-                group['lr'] = self.lr if self.lr is not None else group['lr'] * self.lr_mult
-        stopped = 0
-        for scheduler in schedulers(runner.param_schedulers):
-            if getattr(scheduler, 'param_name', None) == 'lr':
-                scheduler.end = scheduler.begin  # an empty range: step() no longer sets the LR
-                stopped += 1
-        after = sorted({g['lr'] for g in groups})
-        return (f'lr {fmt(before)} -> {fmt(after)} on {len(groups)} param group(s), '
-                f'{stopped} LR scheduler(s) stopped')
+        return set_stage2_lr(runner, self.lr, self.lr_mult, apply_mult)
 
     def _freeze(self, runner, model: nn.Module) -> str:
-        self._frozen = [m for m in (model.backbone, getattr(model, 'neck', None))
-                        if isinstance(m, nn.Module)]
-        num = newly = 0
-        for module in self._frozen:
-            for param in module.parameters():
-                newly += param.numel() if param.requires_grad else 0
-                param.requires_grad_(False)
-                param.grad = None
-                num += param.numel()
-            module.eval()
-        names = '+'.join(n for n in ('backbone', 'neck') if isinstance(getattr(model, n, None),
-                                                                       nn.Module))
-        ddp = ''
-        if newly and isinstance(runner.model, DistributedDataParallel):
-            runner.model = rewrap_ddp(runner.model)
-            ddp = '; DDP wrapper rebuilt without them'
-        return f'froze {names} ({num} parameters, BatchNorm in eval mode{ddp})'
+        self._frozen, message = freeze_parts(runner, model)
+        return message
 
     def _build_sampler(self, runner):
-        """Build the stage-2 sampler on the run's dataset, naming the setting if it fails."""
-        dataset = runner.train_loop.dataloader.dataset
-        try:
-            return DATA_SAMPLERS.build(copy.deepcopy(self.sampler),
-                                       default_args=dict(dataset=dataset, seed=runner.seed))
-        except (ValueError, TypeError) as err:
-            where = 'custom_hooks'
-            hooks = runner.cfg.get('custom_hooks') or []
-            for i, hook in enumerate(hooks):
-                if isinstance(hook, dict) and hook.get('type') in ('StageSwitchHook',
-                                                                   StageSwitchHook):
-                    where = f'custom_hooks.{i}.sampler'
-            raise ValueError(
-                f'StageSwitchHook(switch_epoch={self.switch_epoch}): the stage-2 sampler '
-                f'{self.sampler!r} does not fit the training dataset: {err}. Change {where} '
-                f'(a class without training images keeps its id; to draw only among classes '
-                f'with images: --cfg-options {where}.skip_empty_classes=True)') from err
+        return build_stage2_sampler(runner, self.sampler, self.switch_epoch)
 
     def _reinit_head(self, runner, head: nn.Module) -> str:
-        # a generator seeded by (run seed, switch epoch): the same head on every rank and in
-        # a run resumed before the switch, whatever the global RNG went through
-        with torch.random.fork_rng():
-            torch.manual_seed(int(runner.seed or 0) * 1000003 + self.switch_epoch)
-            for module in head.modules():
-                if hasattr(module, 'reset_parameters'):
-                    module.reset_parameters()
-                if hasattr(module, '_is_init'):
-                    module._is_init = False  # else BaseModule.init_weights() is a no-op
-            if hasattr(head, 'init_weights'):
-                head.init_weights()
-        params = list(head.parameters())
-        if get_world_size() > 1:
-            for tensor in params + list(head.buffers()):
-                broadcast(tensor.data, 0)
-        for wrapper in optim_wrappers(runner.optim_wrapper):
-            for param in params:
-                wrapper.optimizer.state.pop(param, None)
-        return f're-initialised {type(head).__name__} ({sum(p.numel() for p in params)} ' \
-               f'parameters, optimizer state dropped)'
+        # seeded by (run seed, switch epoch): the same head on every rank and in a run resumed
+        # before the switch, whatever the global RNG went through
+        return reinit_head(runner, head, int(runner.seed or 0) * 1000003 + self.switch_epoch)
 
     @staticmethod
     def _model(runner) -> nn.Module:
-        return runner.model.module if is_model_wrapper(runner.model) else runner.model
+        return unwrap_model(runner.model)

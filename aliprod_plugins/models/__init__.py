@@ -1,11 +1,9 @@
-"""Long-tail losses and heads, and the hook that feeds them the prior.
+"""Long-tail losses and heads, and the hook that feeds them the prior (MMPretrain's ``MODELS``).
 
-- :mod:`.balanced_softmax_loss`: ``BalancedSoftmaxLoss`` (``MODELS``), logit adjustment
-  inside the loss;
-- :mod:`.class_prior_hook`: ``ClassPriorHook`` (``HOOKS``), the sampler's class prior at every
-  epoch start;
-- :mod:`.lws_head`: ``LWSHead`` (``MODELS``), learnable weight scaling;
-- :mod:`.ncm_head`: ``NCMHead`` (``MODELS``), cosine to class means.
+- ``balanced_softmax_loss``: ``BalancedSoftmaxLoss``, logit-adjusted cross-entropy
+- ``class_prior_hook``: ``ClassPriorHook``, the label distribution the train sampler draws
+- ``lws_head``: ``LWSHead``, learnable weight scaling of a frozen classifier
+- ``ncm_head``: ``NCMHead``, nearest class mean with cosine similarity
 """
 from .balanced_softmax_loss import BalancedSoftmaxLoss
 from .class_prior_hook import ClassPriorHook

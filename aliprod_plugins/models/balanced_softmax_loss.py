@@ -18,7 +18,6 @@ of every softmax (their scores are still pushed down and no ``-inf`` / NaN can a
 targets). ``log(0) = -inf`` would instead drop them from the training softmax and leave their
 classifier rows untouched.
 """
-import numbers
 from typing import Optional
 
 import numpy as np
@@ -28,6 +27,7 @@ from mmpretrain.models.losses.utils import weight_reduce_loss
 from mmpretrain.registry import MODELS
 from torch import nn
 
+from aliprod_plugins.checks import check_number
 from aliprod_plugins.evaluation.calibration import log_prior
 from aliprod_plugins.evaluation.train_counts import load_class_counts
 
@@ -46,8 +46,7 @@ class BalancedSoftmaxLoss(nn.Module):
     def __init__(self, tau: float = 1.0, reduction: str = 'mean',
                  loss_weight: float = 1.0) -> None:
         super().__init__()
-        if isinstance(tau, bool) or not isinstance(tau, numbers.Real) or tau < 0:
-            raise ValueError(f'tau must be a number >= 0, got {tau!r}')
+        check_number('tau', tau, low=0, owner='BalancedSoftmaxLoss')
         if reduction not in ('none', 'mean', 'sum'):
             raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
         self.tau = float(tau)

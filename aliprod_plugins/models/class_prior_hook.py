@@ -5,9 +5,9 @@ import numpy as np
 import torch
 from mmengine.dist import broadcast, get_world_size
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
+from aliprod_plugins.engine.runner_parts import train_sampler, unwrap_model
 from aliprod_plugins.evaluation.train_counts import counts_from_dataset
 from aliprod_plugins.upstream import private_attr
 
@@ -108,10 +108,7 @@ class ClassPriorHook(Hook):
 
     def _sampler_prior(self, runner) -> Tuple[np.ndarray, str]:
         loader = runner.train_loop.dataloader
-        sampler = loader.sampler
-        if getattr(loader, 'batch_sampler', None) is not None and \
-                not hasattr(sampler, 'class_probs'):
-            sampler = getattr(loader.batch_sampler, 'sampler', sampler)
+        sampler = train_sampler(loader)
         name = _check_can_say(sampler, 'the train sampler ')
         if callable(getattr(sampler, 'class_probs', None)):
             probs = np.asarray(sampler.class_probs(runner.epoch), dtype=np.float64)
@@ -127,7 +124,7 @@ class ClassPriorHook(Hook):
         return np.pad(expected, (0, size - len(expected))), source
 
     def _dataset_counts(self, runner) -> np.ndarray:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner.model)
         num_classes = getattr(getattr(model, 'head', None), 'num_classes', None)
         dataset = runner.train_loop.dataloader.dataset
         counts = counts_from_dataset(dataset, self.counts_attr, num_classes)

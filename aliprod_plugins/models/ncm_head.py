@@ -18,6 +18,8 @@ import torch.nn.functional as F
 from mmpretrain.models.heads import LinearClsHead
 from mmpretrain.registry import MODELS
 
+from aliprod_plugins.checks import check_number
+
 
 @MODELS.register_module()
 class NCMHead(LinearClsHead):
@@ -34,9 +36,7 @@ class NCMHead(LinearClsHead):
     def __init__(self, num_classes: int, in_channels: int, scale: float = 1.0,
                  **kwargs) -> None:
         super().__init__(num_classes=num_classes, in_channels=in_channels, **kwargs)
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale <= 0:
-            raise ValueError(f'NCMHead: scale must be a positive number, got {scale!r}')
-        self.scale = float(scale)
+        self.scale = check_number('scale', scale, low=0, low_open=True, owner='NCMHead')
         for param in self.fc.parameters():
             # the means come from build_ncm.py / enroll_classes.py, never from a gradient
             param.requires_grad_(False)

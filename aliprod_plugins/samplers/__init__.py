@@ -1,11 +1,9 @@
 """Class-aware samplers, registered in MMPretrain's ``DATA_SAMPLERS``.
 
-- :mod:`.rebalanced_sampler`: ``RebalancedSampler`` (class probability proportional to
-  ``n_c ** q``), ``InstanceBalancedSampler``, ``ClassBalancedSampler``;
-- :mod:`.progressive_sampler`: ``ProgressivelyBalancedSampler``;
-- :mod:`.class_index`: the vectorised per-class index they draw from.
-
-All are deterministic in (seed, epoch, rank) and resume mid-epoch.
+- ``rebalanced_sampler``: ``RebalancedSampler`` (``n_c ** power``), ``InstanceBalancedSampler``,
+  ``ClassBalancedSampler``
+- ``progressive_sampler``: ``ProgressivelyBalancedSampler``, instance- to class-balanced
+- ``class_index``: the compact per-class index they draw from
 """
 from .progressive_sampler import ProgressivelyBalancedSampler
 from .rebalanced_sampler import ClassBalancedSampler, InstanceBalancedSampler, RebalancedSampler

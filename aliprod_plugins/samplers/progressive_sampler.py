@@ -9,12 +9,12 @@ so epoch ``begin_epoch`` is a shuffled pass over the dataset and every epoch fro
 
     train_dataloader = dict(sampler=dict(type='ProgressivelyBalancedSampler', num_epochs=40))
 """
-import numbers
-from typing import Optional, Sized
+from typing import Sized
 
 import numpy as np
 from mmpretrain.registry import DATA_SAMPLERS
 
+from aliprod_plugins.checks import check_int
 from .rebalanced_sampler import RebalancedSampler
 
 
@@ -27,35 +27,17 @@ class ProgressivelyBalancedSampler(RebalancedSampler):
         num_epochs (int): Epochs ``T`` of the interpolation (usually the run's max_epochs).
         begin_epoch (int): Epoch at which the interpolation starts (instance-balanced until
             then). Defaults to 0.
-        seed (int, optional): Seed shared by all ranks. Defaults to None.
-        num_samples (int, optional): Samples per epoch over all ranks. Defaults to None
-            (``len(dataset)``).
-        skip_empty_classes (bool): Keep classes without samples at probability 0. Defaults to
-            False (raise if the dataset's class set has an empty class).
-        rank (int, optional): Rank override. Defaults to None.
-        world_size (int, optional): World size override. Defaults to None.
+        **kwargs: :class:`RebalancedSampler`'s ``seed``, ``num_samples``,
+            ``skip_empty_classes`` (keep classes without samples at probability 0; default:
+            raise if the dataset's class set has an empty class), ``rank``, ``world_size``.
     """
 
-    def __init__(self,
-                 dataset: Sized,
-                 num_epochs: int,
-                 begin_epoch: int = 0,
-                 seed: Optional[int] = None,
-                 num_samples: Optional[int] = None,
-                 skip_empty_classes: bool = False,
-                 rank: Optional[int] = None,
-                 world_size: Optional[int] = None) -> None:
-        if (isinstance(num_epochs, bool) or not isinstance(num_epochs, numbers.Integral)
-                or num_epochs <= 0):
-            raise ValueError(f'num_epochs must be a positive int, got {num_epochs!r}')
-        if (isinstance(begin_epoch, bool) or not isinstance(begin_epoch, numbers.Integral)
-                or begin_epoch < 0):
-            raise ValueError(f'begin_epoch must be a non-negative int, got {begin_epoch!r}')
-        self.num_epochs = int(num_epochs)
-        self.begin_epoch = int(begin_epoch)
-        super().__init__(dataset, power=1.0, seed=seed, num_samples=num_samples,
-                         skip_empty_classes=skip_empty_classes, rank=rank,
-                         world_size=world_size)
+    def __init__(self, dataset: Sized, num_epochs: int, begin_epoch: int = 0,
+                 **kwargs) -> None:
+        self.num_epochs = check_int('num_epochs', num_epochs, low=1, owner=type(self).__name__)
+        self.begin_epoch = check_int('begin_epoch', begin_epoch, low=0,
+                                     owner=type(self).__name__)
+        super().__init__(dataset, power=1.0, **kwargs)
 
     def balance(self, epoch: int) -> float:
         """Weight ``t / T`` of the class-balanced distribution in the given epoch."""

@@ -15,10 +15,9 @@ Resuming in the middle of an epoch: ``set_start(n)`` makes the epoch begin at po
 this rank's share (the same draw, without loading what is skipped) until the next
 ``set_epoch()``. With ``sample_keys`` on, the indices are :class:`SampleKey` ints that carry
 (seed, epoch, position) to the dataset, which seeds each sample's augmentation from them
-(``aliprod_plugins/engine/sample_rng.py``); ``ResumableEpochBasedTrainLoop`` switches both on.
+(``aliprod_plugins/engine/sample_seed.py``); ``ResumableEpochBasedTrainLoop`` switches both on.
 """
 import math
-import numbers
 from typing import Iterator, Optional, Sized
 
 import numpy as np
@@ -26,7 +25,8 @@ from mmengine.dist import get_dist_info, sync_random_seed
 from mmpretrain.registry import DATA_SAMPLERS
 from torch.utils.data import Sampler
 
-from aliprod_plugins.engine.sample_rng import SampleKey
+from aliprod_plugins.checks import check_bool, check_int, check_number
+from aliprod_plugins.engine.sample_seed import SampleKey
 from .class_index import ClassIndex, dataset_classes, draw_classes, read_labels
 
 
@@ -60,30 +60,21 @@ class RebalancedSampler(Sampler):
                  skip_empty_classes: bool = False,
                  rank: Optional[int] = None,
                  world_size: Optional[int] = None) -> None:
-        if (isinstance(power, bool) or not isinstance(power, numbers.Real)
-                or not math.isfinite(power)):
-            raise ValueError(f'power must be a finite real number, got {power!r}')
-        if num_samples is not None and (isinstance(num_samples, bool)
-                                        or not isinstance(num_samples, numbers.Integral)
-                                        or num_samples <= 0):
-            raise ValueError(f'num_samples must be a positive int or None, got {num_samples!r}')
-        if not isinstance(skip_empty_classes, bool):
-            raise ValueError(f'skip_empty_classes must be a bool, got {skip_empty_classes!r}')
+        owner = type(self).__name__
+        power = check_number('power', power, owner=owner)
+        check_int('num_samples', num_samples, low=1, allow_none=True, owner=owner)
+        check_bool('skip_empty_classes', skip_empty_classes, owner=owner)
         dist_rank, dist_world = get_dist_info()
-        self.rank = dist_rank if rank is None else rank
-        self.world_size = dist_world if world_size is None else world_size
-        if not isinstance(self.world_size, int) or self.world_size < 1:
-            raise ValueError(f'world_size must be a positive int, got {self.world_size!r}')
-        if not isinstance(self.rank, int) or not 0 <= self.rank < self.world_size:
-            raise ValueError(f'rank must be an int in [0, {self.world_size}), got {self.rank!r}')
-        if seed is None:
-            seed = sync_random_seed()
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f'seed must be a non-negative int or None, got {seed!r}')
+        self.world_size = check_int('world_size', dist_world if world_size is None else world_size,
+                                    low=1, owner=owner)
+        self.rank = check_int('rank', dist_rank if rank is None else rank, low=0,
+                              high=self.world_size - 1, owner=owner)
+        seed = check_int('seed', sync_random_seed() if seed is None else seed, low=0,
+                         owner=owner)
 
         self.dataset = dataset
-        self.power = float(power)
-        self.seed = int(seed)
+        self.power = power
+        self.seed = seed
         self.epoch = 0
         self.start = 0
         self.sample_keys = False
@@ -113,11 +104,8 @@ class RebalancedSampler(Sampler):
             start (int): Indices of this rank's share already consumed, in ``[0, len(self)]``.
                 Reset to 0 by :meth:`set_epoch`.
         """
-        if (isinstance(start, bool) or not isinstance(start, numbers.Integral)
-                or not 0 <= start <= self.num_samples):
-            raise ValueError(f'start must be an int in [0, {self.num_samples}] (indices per '
-                             f'rank and epoch), got {start!r}')
-        self.start = int(start)
+        self.start = check_int('start', start, low=0, high=self.num_samples,
+                               owner=f'{type(self).__name__} (indices per rank and epoch)')
 
     def __iter__(self) -> Iterator[int]:
         """Yield this rank's share of the epoch's global draw, from position ``start`` on."""
@@ -185,35 +173,8 @@ class RebalancedSampler(Sampler):
                 f'draw only among the non-empty classes)')
 
 
-@DATA_SAMPLERS.register_module()
-class InstanceBalancedSampler(RebalancedSampler):
-    """Every sample equally likely: a shuffled pass over the dataset (``power=1``).
-
-    Args:
-        dataset (Sized): Dataset with ``get_gt_labels()``.
-        seed (int, optional): Seed shared by all ranks. Defaults to None.
-        num_samples (int, optional): Samples per epoch over all ranks. Defaults to None
-            (``len(dataset)``).
-        rank (int, optional): Rank override. Defaults to None.
-        world_size (int, optional): World size override. Defaults to None.
-    """
-
-    def __init__(self,
-                 dataset: Sized,
-                 seed: Optional[int] = None,
-                 num_samples: Optional[int] = None,
-                 rank: Optional[int] = None,
-                 world_size: Optional[int] = None) -> None:
-        super().__init__(dataset, power=1.0, seed=seed, num_samples=num_samples,
-                         rank=rank, world_size=world_size)
-
-    def _describe(self) -> str:
-        return 'instance-balanced'
-
-
-@DATA_SAMPLERS.register_module()
-class ClassBalancedSampler(RebalancedSampler):
-    """A class drawn uniformly, then a sample uniformly inside it (``power=0``).
+class FixedPowerSampler(RebalancedSampler):
+    """A :class:`RebalancedSampler` whose ``power`` is fixed by the subclass (``POWER``).
 
     Args:
         dataset (Sized): Dataset with ``get_gt_labels()``.
@@ -221,10 +182,13 @@ class ClassBalancedSampler(RebalancedSampler):
         num_samples (int, optional): Samples per epoch over all ranks. Defaults to None
             (``len(dataset)``).
         skip_empty_classes (bool): Draw only among classes with samples. Defaults to False
-            (raise if the dataset's class set has an empty class).
+            (raise if the dataset's class set has an empty class where ``POWER <= 0``).
         rank (int, optional): Rank override. Defaults to None.
         world_size (int, optional): World size override. Defaults to None.
     """
+
+    POWER: float = 0.5
+    DESCRIPTION: str = ''
 
     def __init__(self,
                  dataset: Sized,
@@ -233,9 +197,32 @@ class ClassBalancedSampler(RebalancedSampler):
                  skip_empty_classes: bool = False,
                  rank: Optional[int] = None,
                  world_size: Optional[int] = None) -> None:
-        super().__init__(dataset, power=0.0, seed=seed, num_samples=num_samples,
+        super().__init__(dataset, power=self.POWER, seed=seed, num_samples=num_samples,
                          skip_empty_classes=skip_empty_classes, rank=rank,
                          world_size=world_size)
 
     def _describe(self) -> str:
-        return 'class-balanced'
+        return self.DESCRIPTION
+
+
+@DATA_SAMPLERS.register_module()
+class InstanceBalancedSampler(FixedPowerSampler):
+    """Every sample equally likely: a shuffled pass over the dataset (``power=1``).
+
+    Takes :class:`FixedPowerSampler`'s arguments (``skip_empty_classes`` changes nothing here:
+    an empty class has probability 0 at ``power=1``).
+    """
+
+    POWER = 1.0
+    DESCRIPTION = 'instance-balanced'
+
+
+@DATA_SAMPLERS.register_module()
+class ClassBalancedSampler(FixedPowerSampler):
+    """A class drawn uniformly, then a sample uniformly inside it (``power=0``).
+
+    Takes :class:`FixedPowerSampler`'s arguments.
+    """
+
+    POWER = 0.0
+    DESCRIPTION = 'class-balanced'

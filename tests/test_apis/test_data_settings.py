@@ -32,7 +32,7 @@ def test_top_level_cfg_options_count_as_the_flags(tmp_path):
 
 @pytest.mark.parametrize('data_root,num_classes,match', [
     ('missing-folder', None, 'expects an existing folder'),
-    (None, 0, 'num_classes must be a positive int, got 0'),
+    (None, 0, 'num_classes expected an int >= 1, got 0'),
 ])
 def test_bad_settings_are_named(tmp_path, data_root, num_classes, match):
     with pytest.raises(ValueError, match=match):

@@ -16,7 +16,7 @@ def test_profile_is_exponential_with_the_requested_ratio():
     assert np.all(np.diff(sizes) <= 0)
     ratios = sizes[:-1] / sizes[1:]
     np.testing.assert_allclose(ratios[:5], 40 ** (1 / 9), rtol=0.05)
-    with pytest.raises(ValueError, match='imbalance_ratio must be >= 1'):
+    with pytest.raises(ValueError, match='imbalance_ratio expected a number >= 1, got 0.5'):
         long_tail_profile(10, 130, 0.5)
 
 

@@ -134,9 +134,9 @@ def test_loads_in_aliproducts_dataset(tiny):
 
 
 def test_bad_options_are_named(tmp_path):
-    with pytest.raises(ValueError, match='imbalance must be a number >= 1, got 0.5'):
+    with pytest.raises(ValueError, match='imbalance expected a number >= 1, got 0.5'):
         build_glyphs_lt(str(tmp_path), imbalance=0.5)
-    with pytest.raises(ValueError, match='workers must be an int >= 1 or None, got 0'):
+    with pytest.raises(ValueError, match='workers expected an int >= 1 or None, got 0'):
         build_glyphs_lt(str(tmp_path), workers=0)
     with pytest.raises(ValueError, match=r'classes must be <= \d+ \(distinct glyphs'):
         build_glyphs_lt(str(tmp_path), classes=100000, workers=1, progress=False)

@@ -95,7 +95,7 @@ def test_consecutive_nonfinite_steps_stop_naming_iteration_and_last_checkpoint(h
     assert 'loss is non-finite' in msg
     assert 'iteration 43' in msg and 'iterations 41-43' in msg
     assert str(tmp_path / 'epoch_7.pth') in msg
-    with pytest.raises(ValueError, match='positive int'):
+    with pytest.raises(ValueError, match='max_consecutive_nonfinite expected an int >= 1'):
         FiniteOptimWrapper(max_consecutive_nonfinite=0,
                            optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
 

@@ -107,10 +107,11 @@ def test_set_train_counts_does_not_override_explicit_counts():
 
 
 @pytest.mark.parametrize('kwargs, match', [
-    (dict(topk=0), 'topk must be a positive int'),
-    (dict(topk=(1, 'a')), 'topk must be a positive int'),
+    (dict(topk=0), 'LongTailAccuracy: topk expected an int >= 1, got 0'),
+    (dict(topk=(1, 'a')), "topk expected an int >= 1, got 'a'"),
+    (dict(topk=()), 'topk must be a positive int or a sequence of them'),
     (dict(many_shot_thr=10, few_shot_thr=20), 'few_shot_thr must be <= many_shot_thr'),
-    (dict(many_shot_thr=-1), 'many_shot_thr must be a non-negative int'),
+    (dict(many_shot_thr=-1), 'many_shot_thr expected an int >= 0, got -1'),
     (dict(class_counts='counts.txt'), 'path to a .npy file'),
     (dict(class_counts=[[1, 2]]), 'non-empty 1-D array'),
     (dict(class_counts=[3, -1]), 'must be >= 0'),

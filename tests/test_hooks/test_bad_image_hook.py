@@ -121,7 +121,7 @@ def test_odd_batches_are_ignored():
 
 @pytest.mark.parametrize('bad', [0, -1, 2.5, True])
 def test_bad_interval(bad):
-    with pytest.raises(ValueError, match='interval must be a positive int or None'):
+    with pytest.raises(ValueError, match='BadImageHook: interval expected an int >= 1 or None'):
         BadImageHook(interval=bad)
 
 

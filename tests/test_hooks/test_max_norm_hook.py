@@ -64,7 +64,8 @@ def test_resume_keeps_the_radius_and_bad_options_are_refused():
     torch.testing.assert_close(model.head.fc.weight.norm(dim=1), torch.tensor([2.0, 2.0]))
     with pytest.raises(ValueError, match='mode must be one of'):
         MaxNormHook(mode='rel')
-    with pytest.raises(ValueError, match=r'thresh must be a number in \[0, 1\]'):
+    with pytest.raises(ValueError, match=r"MaxNormHook\(mode='relative'\): thresh expected a "
+                       r"number in \[0, 1\], got 2.0"):
         MaxNormHook(thresh=2.0, mode='relative')
     with pytest.raises(ValueError, match="no parameter 'head.weight'"):
         MaxNormHook(param='head.weight').before_train(SimpleNamespace(model=model, iter=0))

@@ -273,14 +273,14 @@ def test_persistent_workers_are_shut_down(tmp_path):
 
 
 @pytest.mark.parametrize('kwargs,match', [
-    (dict(switch_epoch=-1), 'switch_epoch must be a non-negative int'),
-    (dict(switch_epoch=1.5), 'switch_epoch must be a non-negative int'),
+    (dict(switch_epoch=-1), 'StageSwitchHook: switch_epoch expected an int >= 0, got -1'),
+    (dict(switch_epoch=1.5), 'switch_epoch expected an int >= 0, got 1.5'),
     (dict(switch_epoch=1, lr=1e-3, lr_mult=0.1), 'only one of lr and lr_mult'),
-    (dict(switch_epoch=1, lr=0), 'lr must be a positive number'),
-    (dict(switch_epoch=1, lr_mult=-1.0), 'lr_mult must be a positive number'),
+    (dict(switch_epoch=1, lr=0), 'lr expected a number > 0 or None, got 0'),
+    (dict(switch_epoch=1, lr_mult=-1.0), 'lr_mult expected a number > 0 or None'),
     (dict(switch_epoch=1, sampler='ClassBalancedSampler'), 'sampler must be a config dict'),
     (dict(switch_epoch=1, sampler=dict(type='NoSuchSampler')), 'registered in DATA_SAMPLERS'),
-    (dict(switch_epoch=1, freeze_backbone='yes'), 'freeze_backbone must be a bool'),
+    (dict(switch_epoch=1, freeze_backbone='yes'), 'freeze_backbone expected a bool'),
     (dict(switch_epoch=1, sampler=None), 'expects something to switch'),
 ])
 def test_bad_options(kwargs, match):

@@ -10,8 +10,8 @@ import pytest
 import torch
 from conftest import REPO_ROOT, demo_overrides, run_gloo_ranks, run_tool
 from mmengine.logging import MMLogger
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from model_testing import tiny_classifier
 
 import aliprod_plugins  # noqa: F401  registration
 from aliprod_plugins.engine import safe_load
@@ -58,23 +58,13 @@ def test_loss_needs_a_prior_of_the_right_size():
     loss.set_class_counts([4, 2])
     with pytest.raises(ValueError, match='2 classes of its prior, got 3'):
         loss(torch.zeros(2, 3), torch.tensor([0, 1]))
-    with pytest.raises(ValueError, match='tau must be a number >= 0'):
+    with pytest.raises(ValueError, match='BalancedSoftmaxLoss: tau expected a number >= 0'):
         BalancedSoftmaxLoss(tau=-1)
 
 
-def _classifier(loss: dict, num_classes: int = 3):
-    torch.manual_seed(0)
-    return MODELS.build(dict(
-        type='ImageClassifier',
-        backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
-                      out_indices=(3, )),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=num_classes, in_channels=64, loss=loss)))
-
-
 def test_training_loss_uses_the_prior_but_predictions_are_unchanged():
-    plain = _classifier(dict(type='CrossEntropyLoss')).eval()
-    balanced = _classifier(dict(type='BalancedSoftmaxLoss'))
+    plain = tiny_classifier(dict(type='CrossEntropyLoss')).eval()
+    balanced = tiny_classifier(dict(type='BalancedSoftmaxLoss'))
     balanced.load_state_dict(plain.state_dict())
     balanced.eval()
     counts = [90, 9, 1]
@@ -109,7 +99,7 @@ class DefaultSampler:
 
 
 def test_hook_sets_pads_saves_and_restores_the_prior():
-    model = _classifier(dict(type='BalancedSoftmaxLoss'))
+    model = tiny_classifier(dict(type='BalancedSoftmaxLoss'))
     hook = ClassPriorHook()
     hook.before_train(_runner(model, [5, 2]))  # a dataset without the last class: padded
     np.testing.assert_array_equal(model.head.loss_module.class_counts, [5, 2, 0])
@@ -118,7 +108,7 @@ def test_hook_sets_pads_saves_and_restores_the_prior():
     assert ckpt['meta']['class_prior']['counts'] == [5, 2, 0]
     # resumed with a dataset that now gives other counts: warned, and the prior follows what
     # this run's sampler draws (the labels the loss sees)
-    resumed_model = _classifier(dict(type='BalancedSoftmaxLoss'))
+    resumed_model = tiny_classifier(dict(type='BalancedSoftmaxLoss'))
     resumed = ClassPriorHook()
     runner = _runner(resumed_model, [7, 7, 7], resume=True)
     resumed.after_load_checkpoint(runner, ckpt)
@@ -126,7 +116,7 @@ def test_hook_sets_pads_saves_and_restores_the_prior():
     assert resumed._restored.tolist() == [5, 2, 0]
     np.testing.assert_array_equal(resumed_model.head.loss_module.class_counts, [7, 7, 7])
     # load_from (not a resume): the run counts its own dataset
-    fresh_model = _classifier(dict(type='BalancedSoftmaxLoss'))
+    fresh_model = tiny_classifier(dict(type='BalancedSoftmaxLoss'))
     fresh = ClassPriorHook()
     runner = _runner(fresh_model, [7, 7, 7], resume=False)
     fresh.after_load_checkpoint(runner, ckpt)
@@ -137,7 +127,7 @@ def test_hook_sets_pads_saves_and_restores_the_prior():
 def _rank_prior(rank, world_size):
     # a DDP-wrapped model whose head (5 classes) is larger than the dataset's class set (3)
     torch.set_num_threads(1)  # forked from a process whose thread pools are running
-    model = _classifier(dict(type='BalancedSoftmaxLoss'), num_classes=5)
+    model = tiny_classifier(dict(type='BalancedSoftmaxLoss'), num_classes=5)
     wrapped = torch.nn.parallel.DistributedDataParallel(model)
     # each rank's dataset gives other counts: rank 0's must win everywhere
     ClassPriorHook().before_train(_runner(wrapped, [10 + rank, 5, 1 + 3 * rank]))

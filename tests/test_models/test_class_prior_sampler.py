@@ -11,7 +11,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 from mmpretrain.registry import DATA_SAMPLERS, DATASETS, MODELS
-from test_balanced_softmax import _classifier
+from model_testing import tiny_classifier
 from torch.utils.data import WeightedRandomSampler
 
 import aliprod_plugins  # noqa: F401  registration
@@ -50,7 +50,7 @@ def _runner(model, sampler, dataset):
 ])
 def test_prior_is_what_the_sampler_draws(make, expected):
     dataset = Labels(COUNTS)
-    model = _classifier(dict(type='BalancedSoftmaxLoss'), num_classes=4)
+    model = tiny_classifier(dict(type='BalancedSoftmaxLoss'), num_classes=4)
     ClassPriorHook().before_train(_runner(model, make(dataset), dataset))
     # padded to the head's 4 classes; the fourth is never drawn (counts as once in the loss)
     np.testing.assert_allclose(model.head.loss_module.class_counts, list(expected) + [0])
@@ -58,7 +58,7 @@ def test_prior_is_what_the_sampler_draws(make, expected):
 
 def test_progressive_prior_changes_every_epoch():
     dataset = Labels(COUNTS)
-    model = _classifier(dict(type='BalancedSoftmaxLoss'))
+    model = tiny_classifier(dict(type='BalancedSoftmaxLoss'))
     runner = _runner(model, ProgressivelyBalancedSampler(dataset, num_epochs=2, seed=0), dataset)
     hook = ClassPriorHook()
     hook.before_train(runner)
@@ -74,7 +74,7 @@ def test_progressive_prior_changes_every_epoch():
 
 def test_a_sampler_that_cannot_say_is_refused():
     dataset = Labels(COUNTS)
-    model = _classifier(dict(type='BalancedSoftmaxLoss'))
+    model = tiny_classifier(dict(type='BalancedSoftmaxLoss'))
     sampler = WeightedRandomSampler(np.ones(40), 40)
     with pytest.raises(ValueError, match='got WeightedRandomSampler: the labels the loss sees'):
         ClassPriorHook().before_train(_runner(model, sampler, dataset))
@@ -118,21 +118,25 @@ class PriorProbe(Hook):
         self.by_epoch.setdefault(runner.epoch, runner.model.loss.class_counts.copy())
 
 
-def test_prior_is_recomputed_when_the_stage_switch_changes_the_sampler(tmp_path):
-    cfg = Config(dict(
-        model=dict(type='ToyPriorClassifier'), work_dir=str(tmp_path),
+def _switching_runner(work_dir, stage2_sampler: str, **extra) -> Runner:
+    """3 epochs of the toy prior model, DefaultSampler then ``stage2_sampler`` from epoch 2."""
+    return Runner.from_cfg(Config(dict(
+        model=dict(type='ToyPriorClassifier'), work_dir=str(work_dir),
         train_dataloader=dict(batch_size=8, num_workers=0, sampler=dict(type='DefaultSampler'),
                               dataset=dict(type='ToyPriorDataset'),
                               collate_fn=dict(type='default_collate')),
         train_cfg=dict(by_epoch=True, max_epochs=3),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         custom_hooks=[dict(type='StageSwitchHook', switch_epoch=2,
-                           sampler=dict(type='ClassBalancedSampler')),
+                           sampler=dict(type=stage2_sampler)),
                       dict(type='ClassPriorHook')],
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=10)),
         default_scope='mmpretrain', randomness=dict(seed=0), log_level='WARNING',
-        experiment_name=f'prior_{uuid.uuid4().hex}'))
-    runner = Runner.from_cfg(cfg)
+        experiment_name=f'prior_{uuid.uuid4().hex}', **extra)))
+
+
+def test_prior_is_recomputed_when_the_stage_switch_changes_the_sampler(tmp_path):
+    runner = _switching_runner(tmp_path, 'ClassBalancedSampler', default_hooks=dict(
+        checkpoint=dict(type='CheckpointHook', interval=10)))
     probe = PriorProbe()
     runner.register_hook(probe)
     runner.train()
@@ -157,19 +161,7 @@ class ToyOpaqueSampler(torch.utils.data.Sampler):
 
 
 def test_a_later_stage_sampler_that_cannot_say_is_refused_before_training(tmp_path):
-    cfg = Config(dict(
-        model=dict(type='ToyPriorClassifier'), work_dir=str(tmp_path),
-        train_dataloader=dict(batch_size=8, num_workers=0, sampler=dict(type='DefaultSampler'),
-                              dataset=dict(type='ToyPriorDataset'),
-                              collate_fn=dict(type='default_collate')),
-        train_cfg=dict(by_epoch=True, max_epochs=3),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
-        custom_hooks=[dict(type='StageSwitchHook', switch_epoch=2,
-                           sampler=dict(type='ToyOpaqueSampler')),
-                      dict(type='ClassPriorHook')],
-        default_scope='mmpretrain', randomness=dict(seed=0), log_level='WARNING',
-        experiment_name=f'prior_{uuid.uuid4().hex}'))
-    runner = Runner.from_cfg(cfg)
+    runner = _switching_runner(tmp_path, 'ToyOpaqueSampler')
     probe = PriorProbe()
     runner.register_hook(probe)
     with pytest.raises(ValueError, match="StageSwitchHook's stage-2 sampler to give its class"):

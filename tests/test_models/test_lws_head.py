@@ -1,25 +1,15 @@
 """LWSHead: the stage-1 classifier stays fixed, the per-class scales are learnt."""
 import torch
 from mmengine.optim import build_optim_wrapper
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from model_testing import tiny_classifier
 
 import aliprod_plugins  # noqa: F401  registration
 
 
-def _model(head_type):
-    torch.manual_seed(0)
-    return MODELS.build(dict(
-        type='ImageClassifier',
-        backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
-                      out_indices=(3, )),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(type=head_type, num_classes=3, in_channels=64)))
-
-
 def test_scales_start_at_one_and_a_stage1_checkpoint_loads():
-    stage1 = _model('LinearClsHead').eval()
-    lws = _model('LWSHead')
+    stage1 = tiny_classifier().eval()
+    lws = tiny_classifier(head_type='LWSHead')
     missing = lws.load_state_dict(stage1.state_dict(), strict=False).missing_keys
     assert missing == ['head.scales']
     lws.eval()
@@ -32,7 +22,7 @@ def test_scales_start_at_one_and_a_stage1_checkpoint_loads():
 
 
 def test_training_changes_only_the_scales():
-    model = _model('LWSHead')
+    model = tiny_classifier(head_type='LWSHead')
     with torch.no_grad():
         model.head.fc.bias.copy_(torch.tensor([0.3, -0.2, 0.1]))
     # weight decay everywhere but the scales, as in configs/demo/digits_lt_stage2_lws.py

@@ -40,5 +40,5 @@ def test_ncm_equals_nearest_class_mean_computed_by_hand():
 def test_ncm_head_is_frozen_and_checks_scale():
     head = NCMHead(num_classes=4, in_channels=3)
     assert not any(p.requires_grad for p in head.parameters())
-    with pytest.raises(ValueError, match='scale must be a positive number'):
+    with pytest.raises(ValueError, match='NCMHead: scale expected a number > 0'):
         NCMHead(num_classes=4, in_channels=3, scale=0)

@@ -50,9 +50,9 @@ def test_rank_shares_and_determinism():
 
 
 def test_errors():
-    with pytest.raises(ValueError, match='num_epochs must be a positive int, got 0'):
+    with pytest.raises(ValueError, match='Sampler: num_epochs expected an int >= 1, got 0'):
         ProgressivelyBalancedSampler(make_dataset(COUNTS), num_epochs=0, seed=0)
-    with pytest.raises(ValueError, match='begin_epoch must be a non-negative int'):
+    with pytest.raises(ValueError, match='begin_epoch expected an int >= 0, got -1'):
         ProgressivelyBalancedSampler(make_dataset(COUNTS), num_epochs=2, begin_epoch=-1, seed=0)
     # an empty class is fine at epoch 0 but not once class-balanced weight > 0
     with pytest.raises(ValueError, match=r'in epoch 3 to 1 class\(es\) without samples'):

@@ -169,14 +169,14 @@ def test_dataset_without_labels_api():
 
 
 @pytest.mark.parametrize('kwargs,match', [
-    (dict(power=float('nan')), 'power must be a finite real'),
-    (dict(power='0.5'), 'power must be a finite real'),
-    (dict(num_samples=0), 'num_samples must be a positive int'),
-    (dict(num_samples=True), 'num_samples must be a positive int'),
-    (dict(seed=-1), 'seed must be a non-negative int'),
-    (dict(world_size=0), 'world_size must be a positive int'),
-    (dict(rank=2, world_size=2), r'rank must be an int in \[0, 2\)'),
-    (dict(skip_empty_classes='yes'), 'skip_empty_classes must be a bool'),
+    (dict(power=float('nan')), 'RebalancedSampler: power expected a number, got nan'),
+    (dict(power='0.5'), "power expected a number, got '0.5'"),
+    (dict(num_samples=0), 'num_samples expected an int >= 1 or None, got 0'),
+    (dict(num_samples=True), 'num_samples expected an int >= 1 or None, got True'),
+    (dict(seed=-1), 'seed expected an int >= 0, got -1'),
+    (dict(world_size=0), 'world_size expected an int >= 1, got 0'),
+    (dict(rank=2, world_size=2), r'rank expected an int in \[0, 1\], got 2'),
+    (dict(skip_empty_classes='yes'), 'skip_empty_classes expected a bool'),
 ])
 def test_bad_options(kwargs, match):
     kwargs.setdefault('seed', 0)

@@ -39,7 +39,7 @@ def test_set_start_skips_exactly_the_consumed_indices(cls, rank):
         assert list(sampler) == full[start:]
     sampler.set_epoch(5)  # a new epoch starts from its beginning
     assert len(list(sampler)) == 8
-    with pytest.raises(ValueError, match=r'start must be an int in \[0, 8\].*got 9'):
+    with pytest.raises(ValueError, match=r'start expected an int in \[0, 8\], got 9'):
         sampler.set_start(9)
 
 
