@@ -31,15 +31,15 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
 from aliprod_plugins.apis import Predictor, collect_images  # noqa: E402
-from aliprod_plugins.cli import add_cfg_options_args, load_config, run_tool  # noqa: E402
+from aliprod_plugins.cli import (CHECKPOINT_HELP, add_cfg_options_args,  # noqa: E402
+                                 add_model_args, load_config, run_tool)
 from aliprod_plugins.engine.checkpoint_match import check_checkpoint  # noqa: E402
 from aliprod_plugins.progress import Progress  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Predict image classes to a CSV file')
-    parser.add_argument('config', help='config file path')
-    parser.add_argument('checkpoint', help='checkpoint file (tools/train.py or publish_model.py)')
+    add_model_args(parser, checkpoint_help=CHECKPOINT_HELP)
     parser.add_argument('inputs', nargs='+', metavar='INPUT',
                         help='image files, folders (recursive) and .txt/.lst lists of images')
     out = parser.add_argument_group('output')
