@@ -38,6 +38,7 @@ from mmengine.utils import ProgressBar  # noqa: E402
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
 from aliprod_plugins.apis.features import (iter_paths, load_classifier,  # noqa: E402
                                            train_feature_mean, unit_rows)
+from aliprod_plugins.checks import check_int  # noqa: E402
 from aliprod_plugins.cli import (add_cfg_options_args, add_device_arg,  # noqa: E402
                                  add_model_args, load_config, run_tool)
 from aliprod_plugins.engine import atomic_write_bytes  # noqa: E402
@@ -131,9 +132,7 @@ def grow_head(state: Dict[str, torch.Tensor], classes: List[str], directions: to
 def main() -> None:
     args = parse_args()
     for name in ('batch_size', 'center_images'):
-        if getattr(args, name) < 1:
-            raise ValueError(f'--{name.replace("_", "-")} must be a positive int, got '
-                             f'{getattr(args, name)!r}')
+        check_int(f'--{name.replace("_", "-")}', getattr(args, name), low=1)
     cfg = load_config(args)  # options checked, data settings spread
     paths, ids = read_list(args.images)
     model, ckpt = load_classifier(cfg, args.checkpoint, args.device)

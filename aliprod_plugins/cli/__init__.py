@@ -1,7 +1,7 @@
 """What every tool shares: one-line errors, checked ``--cfg-options``, checks before the Runner,
 shared flags (:mod:`.args`) and the model of a config and checkpoint (:mod:`.model`)."""
 from .args import (CHECKPOINT_HELP, add_device_arg, add_launcher_args, add_model_args,
-                   add_shot_args, parse_launcher_args)
+                   add_shot_args, check_flag, parse_launcher_args)
 from .cfg_options import add_cfg_options_args, apply_cfg_options, check_key
 from .errors import DEBUG_ENV, USAGE_EXIT_CODE, is_input_error, run_tool
 from .model import load_model
@@ -9,5 +9,5 @@ from .preflight import check_annotations, check_config_file, load_config
 
 __all__ = ['CHECKPOINT_HELP', 'DEBUG_ENV', 'USAGE_EXIT_CODE', 'add_cfg_options_args',
            'add_device_arg', 'add_launcher_args', 'add_model_args', 'add_shot_args',
-           'apply_cfg_options', 'check_annotations', 'check_config_file', 'check_key',
+           'apply_cfg_options', 'check_annotations', 'check_flag', 'check_config_file', 'check_key',
            'is_input_error', 'load_config', 'load_model', 'parse_launcher_args', 'run_tool']

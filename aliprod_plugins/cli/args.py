@@ -1,13 +1,16 @@
-"""Flags that several tools share, defined once: model, device, launcher, shot groups.
+"""Flags that several tools share, defined once (model, device, launcher, shot groups), and
+their checks as usage errors.
 
     parser = argparse.ArgumentParser(description='...')
     add_model_args(parser)                 # CONFIG CHECKPOINT
     add_device_arg(parser, 'torch device')  # --device, cuda when available
     add_launcher_args(parser)              # --launcher, --local-rank (train.py, test.py)
     args = parse_launcher_args(parser)     # LOCAL_RANK exported for MMEngine
+    check_flag(parser, check_int, '--workers', args.workers, low=1)  # usage error if bad
 """
 import argparse
 import os
+from typing import Callable
 
 import torch
 
@@ -67,6 +70,28 @@ def parse_launcher_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
+
+
+def check_flag(parser: argparse.ArgumentParser, check: Callable, name: str, value, **bounds):
+    """Check a parsed flag with :mod:`aliprod_plugins.checks`; a bad value is a usage error.
+
+    ``check_flag(parser, check_int, '--workers', 0, low=1)`` exits as argparse does for a bad
+    flag (usage, then ``error: --workers expected an int >= 1, got 0``, exit code 2).
+
+    Args:
+        parser (ArgumentParser): The tool's parser (for the usage line).
+        check (Callable): ``check_int``, ``check_number`` or ``check_bool``.
+        name (str): The flag, e.g. ``'--workers'``.
+        value: Its parsed value.
+        **bounds: ``low``, ``high``, ... of ``check``.
+
+    Returns:
+        The checked value.
+    """
+    try:
+        return check(name, value, **bounds)
+    except ValueError as err:
+        parser.error(str(err))
 
 
 def add_shot_args(parser: argparse.ArgumentParser, help_prefix: str = '') -> None:
