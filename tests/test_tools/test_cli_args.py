@@ -74,3 +74,13 @@ def test_tools_refuse_a_bad_flag_before_any_work(capsys, tool, argv, message):
         parse_args(argv)
     assert exit_info.value.code == 2
     assert re.search(f'error: {message}$', capsys.readouterr().err.strip())
+
+
+@pytest.mark.parametrize('argv,message', [
+    (['a.csv', '--bins', '0'], '--bins expected an int >= 1, got 0'),
+    (['a.csv', '--max-points', '-1'], '--max-points expected an int >= 0, got -1'),
+])
+def test_plot_per_class_acc_refuses_bad_counts(argv, message):
+    tool = runpy.run_path(osp.join(REPO_ROOT, 'tools', 'analysis', 'plot_per_class_acc.py'))
+    with pytest.raises(ValueError, match=f'^{message}$'):
+        tool['parse_args'](argv)
