@@ -29,17 +29,16 @@ from mmengine.utils import ProgressBar  # noqa: E402
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
 from aliprod_plugins.apis.features import (add_class_sums, iter_split,  # noqa: E402
                                            load_classifier, split_loader, unit_rows)
-from aliprod_plugins.cli import add_cfg_options_args, load_config, run_tool  # noqa: E402
+from aliprod_plugins.cli import (add_cfg_options_args, add_device_arg,  # noqa: E402
+                                 add_model_args, load_config, run_tool)
 from aliprod_plugins.engine import atomic_write_bytes, shutdown_workers  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Nearest-class-mean head from a checkpoint')
-    parser.add_argument('config', help='config file path (the checkpoint\'s)')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    add_model_args(parser, config_help='config file path (the checkpoint\'s)')
     parser.add_argument('--out', required=True, help='checkpoint to write')
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu',
-                        help='torch device (default: cuda if available, else cpu)')
+    add_device_arg(parser)
     add_cfg_options_args(parser)
     return parser.parse_args(argv)
 

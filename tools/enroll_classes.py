@@ -38,7 +38,9 @@ from mmengine.utils import ProgressBar  # noqa: E402
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
 from aliprod_plugins.apis.features import (iter_paths, load_classifier,  # noqa: E402
                                            train_feature_mean, unit_rows)
-from aliprod_plugins.cli import add_cfg_options_args, load_config, run_tool  # noqa: E402
+from aliprod_plugins.checks import check_int  # noqa: E402
+from aliprod_plugins.cli import (add_cfg_options_args, add_device_arg,  # noqa: E402
+                                 add_model_args, load_config, run_tool)
 from aliprod_plugins.engine import atomic_write_bytes  # noqa: E402
 
 HEAD_KEYS = ('head.fc.weight', 'head.fc.bias')
@@ -46,8 +48,7 @@ HEAD_KEYS = ('head.fc.weight', 'head.fc.bias')
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Append new classes to a classifier')
-    parser.add_argument('config', help='config file path (the checkpoint\'s)')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    add_model_args(parser, config_help='config file path (the checkpoint\'s)')
     parser.add_argument('--images', required=True, help='list file of "path class_id" lines')
     parser.add_argument('--out', required=True, help='grown checkpoint to write')
     parser.add_argument('--replace', action='store_true',
@@ -57,8 +58,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--center-images', type=int, default=20000,
                         help='training images for the mean feature (default: 20000)')
     parser.add_argument('--batch-size', type=int, default=32, help='(default: 32)')
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu',
-                        help='torch device (default: cuda if available, else cpu)')
+    add_device_arg(parser)
     add_cfg_options_args(parser)
     return parser.parse_args(argv)
 
@@ -132,9 +132,7 @@ def grow_head(state: Dict[str, torch.Tensor], classes: List[str], directions: to
 def main() -> None:
     args = parse_args()
     for name in ('batch_size', 'center_images'):
-        if getattr(args, name) < 1:
-            raise ValueError(f'--{name.replace("_", "-")} must be a positive int, got '
-                             f'{getattr(args, name)!r}')
+        check_int(f'--{name.replace("_", "-")}', getattr(args, name), low=1)
     cfg = load_config(args)  # options checked, data settings spread
     paths, ids = read_list(args.images)
     model, ckpt = load_classifier(cfg, args.checkpoint, args.device)

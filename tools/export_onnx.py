@@ -30,7 +30,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
 from aliprod_plugins.apis import Predictor  # noqa: E402
-from aliprod_plugins.cli import run_tool  # noqa: E402
+from aliprod_plugins.checks import check_int, check_number  # noqa: E402
+from aliprod_plugins.cli import CHECKPOINT_HELP, add_model_args, check_flag, run_tool  # noqa: E402
 from aliprod_plugins.deploy import (OnnxClassifier, meta_path_for,  # noqa: E402
                                     onnx_export, require)
 from aliprod_plugins.deploy.metadata import input_spec, model_meta  # noqa: E402
@@ -40,8 +41,7 @@ from aliprod_plugins.transforms import LoadImageScaled  # noqa: E402
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Export a classifier to ONNX and check it')
-    parser.add_argument('config', help='config file path')
-    parser.add_argument('checkpoint', help='checkpoint file (tools/train.py or publish_model.py)')
+    add_model_args(parser, checkpoint_help=CHECKPOINT_HELP)
     parser.add_argument('--out', required=True,
                         help='ONNX file to write; model.json goes beside it as <name>.json')
     parser.add_argument('--opset', type=int, default=18, help='ONNX opset (default: 18)')
@@ -62,10 +62,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.opset < 18:
         parser.error(f'--opset must be >= 18 (torch.onnx\'s torch.export exporter), '
                      f'got {args.opset}')
-    if args.num_generated < 1:
-        parser.error(f'--num-generated must be a positive int, got {args.num_generated}')
-    if not args.atol > 0:
-        parser.error(f'--atol must be > 0, got {args.atol}')
+    check_flag(parser, check_int, '--num-generated', args.num_generated, low=1)
+    check_flag(parser, check_number, '--atol', args.atol, low=0, low_open=True)
     return args
 
 

@@ -32,21 +32,20 @@ from mmengine.utils import ProgressBar  # noqa: E402
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
 from aliprod_plugins.apis.features import (SPLITS, add_class_sums, iter_split,  # noqa: E402
                                            load_classifier, split_loader)
-from aliprod_plugins.cli import add_cfg_options_args, load_config, run_tool  # noqa: E402
+from aliprod_plugins.cli import (add_cfg_options_args, add_device_arg,  # noqa: E402
+                                 add_model_args, load_config, run_tool)
 from aliprod_plugins.engine import shutdown_workers  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Extract head-input features of a split')
-    parser.add_argument('config', help='config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    add_model_args(parser)
     parser.add_argument('--split', choices=SPLITS, default='val',
                         help='which dataloader of the config (default: val)')
     parser.add_argument('--out', required=True, help='output .npz file')
     parser.add_argument('--pool', action='store_true',
                         help='also write class_means / class_counts (default: off)')
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu',
-                        help='torch device (default: cuda if available, else cpu)')
+    add_device_arg(parser)
     add_cfg_options_args(parser)
     args = parser.parse_args(argv)
     if not args.out.endswith('.npz'):

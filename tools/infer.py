@@ -31,15 +31,16 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
 from aliprod_plugins.apis import Predictor, collect_images  # noqa: E402
-from aliprod_plugins.cli import add_cfg_options_args, load_config, run_tool  # noqa: E402
+from aliprod_plugins.checks import check_int  # noqa: E402
+from aliprod_plugins.cli import (CHECKPOINT_HELP, add_cfg_options_args,  # noqa: E402
+                                 add_model_args, check_flag, load_config, run_tool)
 from aliprod_plugins.engine.checkpoint_match import check_checkpoint  # noqa: E402
 from aliprod_plugins.progress import Progress  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Predict image classes to a CSV file')
-    parser.add_argument('config', help='config file path')
-    parser.add_argument('checkpoint', help='checkpoint file (tools/train.py or publish_model.py)')
+    add_model_args(parser, checkpoint_help=CHECKPOINT_HELP)
     parser.add_argument('inputs', nargs='+', metavar='INPUT',
                         help='image files, folders (recursive) and .txt/.lst lists of images')
     out = parser.add_argument_group('output')
@@ -72,11 +73,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error('--backend onnxruntime runs the exported test crop on CPU: expected no '
                      f'--tta and --device cpu or none, got --tta={args.tta} --device={args.device}')
     for name in ('topk', 'batch_size'):
-        if getattr(args, name) is not None and getattr(args, name) < 1:
-            parser.error(f'--{name.replace("_", "-")} must be a positive int, '
-                         f'got {getattr(args, name)}')
-    if args.num_workers < 0:
-        parser.error(f'--num-workers must be >= 0, got {args.num_workers}')
+        if getattr(args, name) is not None:
+            check_flag(parser, check_int, f'--{name.replace("_", "-")}', getattr(args, name),
+                       low=1)
+    check_flag(parser, check_int, '--num-workers', args.num_workers, low=0)
     if not args.out.endswith('.csv'):
         parser.error(f'--out expects a path ending in .csv, got {args.out!r}')
     return args

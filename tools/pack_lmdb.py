@@ -37,7 +37,9 @@ from mmengine.registry import init_default_scope  # noqa: E402
 from mmpretrain.registry import DATASETS  # noqa: E402
 
 import aliprod_plugins  # noqa: E402  registration only
-from aliprod_plugins.cli import add_cfg_options_args, apply_cfg_options, run_tool  # noqa: E402
+from aliprod_plugins.checks import check_int  # noqa: E402
+from aliprod_plugins.cli import (add_cfg_options_args, apply_cfg_options,  # noqa: E402
+                                 check_flag, run_tool)
 from aliprod_plugins.apis import data_settings  # noqa: E402
 from aliprod_plugins.datasets.lmdb_pack import (dataset_record, relative_paths,  # noqa: E402
                                                 resolve_pack_dir)
@@ -65,12 +67,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='processes decoding and encoding (default: all cores)')
     add_cfg_options_args(parser, 'train_dataloader.dataset.data_root=data/aliproducts')
     args = parser.parse_args(argv)
-    if args.short_side is not None and args.short_side < 1:
-        parser.error(f'--short-side must be a positive int, got {args.short_side}')
-    if not 1 <= args.quality <= 100:
-        parser.error(f'--quality must lie in [1, 100], got {args.quality}')
-    if args.workers < 1:
-        parser.error(f'--workers must be >= 1, got {args.workers}')
+    if args.short_side is not None:
+        check_flag(parser, check_int, '--short-side', args.short_side, low=1)
+    check_flag(parser, check_int, '--quality', args.quality, low=1, high=100)
+    check_flag(parser, check_int, '--workers', args.workers, low=1)
     return args
 
 

@@ -19,27 +19,13 @@ PARTITION=$1
 JOB_NAME=$2
 CONFIG=$3
 WORK_DIR=$4
-GPUS=${GPUS:-8}
-GPUS_PER_NODE=${GPUS_PER_NODE:-8}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-SRUN_ARGS=${SRUN_ARGS:-""}
-PYTHON=${PYTHON:-python}
 SIGNAL_LEAD=${SIGNAL_LEAD:-120}
 MAX_RESTARTS=${MAX_RESTARTS:-10}
 PREEMPTED=75
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/slurm_env.sh"
 
 for ((attempt = 0; ; attempt++)); do
-    PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
-    srun -p "$PARTITION" \
-        --job-name="$JOB_NAME" \
-        --gres=gpu:"$GPUS_PER_NODE" \
-        --ntasks="$GPUS" \
-        --ntasks-per-node="$GPUS_PER_NODE" \
-        --cpus-per-task="$CPUS_PER_TASK" \
-        --kill-on-bad-exit=1 \
-        --signal=USR1@"$SIGNAL_LEAD" \
-        $SRUN_ARGS \
+    slurm_run --signal=USR1@"$SIGNAL_LEAD" $SRUN_ARGS \
         "$PYTHON" -u "$ROOT/tools/train.py" "$CONFIG" --work-dir="$WORK_DIR" --launcher=slurm \
         --resume "${@:5}"
     status=$?

@@ -23,42 +23,35 @@ input and on the written checkpoint; a head whose logits are not its linear laye
 the first batch) is refused.
 """
 import argparse
-import io
-import json
-import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path[:0] = [osp.dirname(osp.dirname(osp.abspath(__file__))), osp.dirname(osp.abspath(__file__))]
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
-from mmengine.runner.checkpoint import load_state_dict  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
-from mmpretrain.registry import MODELS  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration
-from aliprod_plugins.cli import add_cfg_options_args, apply_cfg_options, run_tool  # noqa: E402
-from aliprod_plugins.engine import atomic_write_bytes, safe_load, shutdown_workers  # noqa: E402
+from aliprod_plugins.cli import (add_cfg_options_args, add_device_arg,  # noqa: E402
+                                 add_model_args, apply_cfg_options, load_model, run_tool)
+from aliprod_plugins.engine import shutdown_workers  # noqa: E402
 from aliprod_plugins.evaluation import (build_train_dataset, counts_from_dataset,  # noqa: E402
                                         load_class_counts)
-from aliprod_plugins.evaluation.calibration import (best_index, calibrated_head,  # noqa: E402
-                                                    predict_topk, sweep)
+from aliprod_plugins.evaluation.calibration import best_index, predict_topk, sweep  # noqa: E402
 from aliprod_plugins.evaluation.functional import long_tail_metrics  # noqa: E402
-from aliprod_plugins.evaluation.reports import write_per_class_csv  # noqa: E402
 from aliprod_plugins.models import LWSHead  # noqa: E402
+from tau_norm_report import SELECT_BY, format_sweep, write_outputs  # noqa: E402
 
 DEFAULT_TAUS = [round(0.1 * i, 1) for i in range(21)]
-SELECT_BY = 'mean_class_acc'
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Tau-normalise / logit-adjust a classifier')
-    parser.add_argument('config', help='config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    add_model_args(parser)
     parser.add_argument('--taus', type=float, nargs='+', default=DEFAULT_TAUS,
                         help='values of tau to try (default: 0 0.1 ... 2.0)')
     parser.add_argument('--logit-adjust', action='store_true',
@@ -67,27 +60,19 @@ def parse_args() -> argparse.Namespace:
                         'or /logit_adjust)')
     parser.add_argument('--class-counts', help='.npy file of training images per class '
                         '(default: counted from train_dataloader.dataset)')
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu',
-                        help='device for the features and the sweep (default: cuda if present)')
+    add_device_arg(parser, 'device for the features and the sweep (default: cuda if present)')
     add_cfg_options_args(parser)
     return parser.parse_args()
 
 
-def build_model(cfg: Config, checkpoint: str, device: str) -> torch.nn.Module:
-    """Build the model of the config with the checkpoint's weights, in eval mode."""
-    model_cfg = cfg.model.copy()
-    # as MMEngine's Runner does: the top-level data_preprocessor (mean/std, to_rgb) belongs to
-    # the model; its buffers are not in the checkpoint
-    if cfg.get('data_preprocessor') is not None:
-        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
-    model = MODELS.build(model_cfg)
-    ckpt = safe_load(checkpoint, map_location='cpu')
-    load_state_dict(model, ckpt.get('state_dict', ckpt), strict=True)
+def load_linear_classifier(cfg: Config, checkpoint: str, device: str) -> torch.nn.Module:
+    """The config's model with the checkpoint's weights, refused unless its head has a linear fc."""
+    model = load_model(cfg, checkpoint, device)
     fc = getattr(getattr(model, 'head', None), 'fc', None)
     if not isinstance(fc, torch.nn.Linear):
         raise ValueError(f'{checkpoint}: expected a model whose head has a linear `fc` '
                          f'(LinearClsHead), got head {type(getattr(model, "head", None))}')
-    return model.to(device).eval()
+    return model
 
 
 def linear_head(model: torch.nn.Module) -> tuple:
@@ -162,16 +147,6 @@ def metric_options(cfg: Config) -> dict:
     return dict(topk=(1, 5), many_shot_thr=100, few_shot_thr=20)
 
 
-def format_sweep(rows: list, keys: list) -> str:
-    """tau vs metrics as a text table."""
-    header = ['tau'] + keys
-    cells = [[r['label']] + [f'{r["metrics"].get(k, float("nan")):.2f}' for k in keys]
-             for r in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
-    line = lambda items: '  '.join(f'{x:>{w}}' for x, w in zip(items, widths))  # noqa: E731
-    return '\n'.join([line(header)] + [line(c) for c in cells])
-
-
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
@@ -185,7 +160,7 @@ def main() -> None:
                          'config whose train_dataloader.dataset can be built')
     opts = metric_options(cfg)
 
-    model = build_model(cfg, args.checkpoint, args.device)
+    model = load_linear_classifier(cfg, args.checkpoint, args.device)
     loader = Runner.build_dataloader(cfg.val_dataloader)
     feats, gt = extract_features(model, loader, args.device)
     shutdown_workers(loader)  # persistent workers: now, not 5 s each at exit (GPU)
@@ -203,53 +178,6 @@ def main() -> None:
     print(f'best tau by {SELECT_BY}: {rows[best]["tau"]:g}')
     classes = (getattr(loader.dataset, 'metainfo', None) or {}).get('classes')
     write_outputs(out_dir, args, mode, rows, best, original, weight, bias, counts, classes)
-
-
-def write_outputs(out_dir, args, mode, rows, best, original, weight, bias, counts, classes):
-    """Write the sweep table, the best per-class CSV and the calibrated checkpoint."""
-    os.makedirs(out_dir, exist_ok=True)
-    tau = rows[best]['tau']
-    stem = osp.splitext(osp.basename(args.checkpoint))[0]
-    ckpt_path = osp.join(out_dir, f'{stem}_{mode}_tau{tau:g}.pth')
-    ckpt = safe_load(args.checkpoint, map_location='cpu')
-    state = dict(ckpt.get('state_dict', ckpt))
-    w, b = calibrated_head(weight, bias, tau, mode, counts)
-    state['head.fc.weight'] = w.cpu().clone()
-    if 'head.fc.bias' in state:
-        state['head.fc.bias'] = b.cpu().clone()
-    elif b.any():
-        raise ValueError(f'{args.checkpoint}: the head has no bias to hold the logit '
-                         f'adjustment; expected a head.fc.bias in the checkpoint')
-    if 'head.scales' in state:  # folded into w and b (LWSHead)
-        state['head.scales'] = torch.ones_like(state['head.scales'])
-    meta = dict(ckpt.get('meta') or {}, calibration=dict(mode=mode, tau=tau, selected_by=SELECT_BY))
-    buffer = io.BytesIO()
-    torch.save({'meta': meta, 'state_dict': state}, buffer)
-    atomic_write_bytes(ckpt_path, buffer.getvalue())  # read by later runs: never half a file
-
-    summary = dict(mode=mode, selected_by=SELECT_BY, best_tau=tau, checkpoint=ckpt_path,
-                   original=_finite(original['metrics']),
-                   sweep=[dict(tau=r['tau'], **_finite(r['metrics'])) for r in rows])
-    with open(osp.join(out_dir, 'sweep.json'), 'w') as f:
-        json.dump(summary, f, indent=2)
-    best_row = dict(mode=mode, tau=tau, selected_by=SELECT_BY, checkpoint=ckpt_path,
-                    metrics=_finite(rows[best]['metrics']))
-    with open(osp.join(out_dir, 'best.json'), 'w') as f:
-        json.dump(best_row, f, indent=2)
-    keys = list(rows[0]['metrics'])
-    with open(osp.join(out_dir, 'sweep.csv'), 'w') as f:
-        f.write(','.join(['tau'] + keys) + '\n')
-        for r in rows:
-            f.write(','.join([f'{r["tau"]:g}'] + [f'{r["metrics"][k]:.4f}' for k in keys]) + '\n')
-    write_per_class_csv(osp.join(out_dir, 'best_per_class.csv'), rows[best]['per_class'],
-                        classes)
-    print(f'written: {ckpt_path} and best.json, sweep.json, sweep.csv, best_per_class.csv in '
-          f'{out_dir}')
-
-
-def _finite(metrics: dict) -> dict:
-    # standard JSON has no NaN (a shot group without evaluated classes)
-    return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in metrics.items()}
 
 
 if __name__ == '__main__':

@@ -17,7 +17,6 @@ and tests with its ``tta_pipeline``, as MMPretrain's ``tools/test.py --tta``.
 Checkpoints load with ``weights_only=True`` (see ``aliprod_plugins.engine.checkpoint``).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -29,8 +28,9 @@ from mmengine.runner import Runner  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
 from aliprod_plugins.apis import apply_tta  # noqa: E402
-from aliprod_plugins.cli import (add_cfg_options_args, apply_cfg_options,  # noqa: E402
-                                 check_annotations, check_config_file, run_tool)
+from aliprod_plugins.cli import (add_cfg_options_args, add_launcher_args,  # noqa: E402
+                                 apply_cfg_options, check_annotations, check_config_file,
+                                 parse_launcher_args, run_tool)
 from aliprod_plugins.apis import data_settings  # noqa: E402
 from aliprod_plugins.engine import (setup_cpu_distributed, shutdown_loader_workers,  # noqa: E402
                                     teardown_distributed)
@@ -56,14 +56,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--amp', action='store_true', help='enable automatic mixed precision')
     parser.add_argument('--tta', action='store_true', help='test-time augmentation: the '
                         "config's tta_model over its tta_pipeline (flip: scores averaged)")
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_launcher_args(parser)
     data_settings.add_data_args(parser)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_launcher_args(parser)
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:

@@ -10,7 +10,6 @@ Works from any current directory. On a machine without CUDA the ``pytorch`` laun
 with the gloo backend (see ``aliprod_plugins.engine.dist``).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -24,8 +23,9 @@ from mmengine.runner import Runner  # noqa: E402
 from mmpretrain.registry import OPTIM_WRAPPERS  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration and safe checkpoint loading
-from aliprod_plugins.cli import (add_cfg_options_args, apply_cfg_options,  # noqa: E402
-                                 check_annotations, check_config_file, run_tool)
+from aliprod_plugins.cli import (add_cfg_options_args, add_launcher_args,  # noqa: E402
+                                 apply_cfg_options, check_annotations, check_config_file,
+                                 parse_launcher_args, run_tool)
 from aliprod_plugins.deploy.extras import MissingExtraError  # noqa: E402
 from aliprod_plugins.apis import data_settings  # noqa: E402
 from aliprod_plugins.engine import (setup_cpu_distributed, shutdown_loader_workers,  # noqa: E402
@@ -59,15 +59,9 @@ def parse_args() -> argparse.Namespace:
                         '<work dir>/<timestamp>/vis_data; needs the [deploy] extra')
     add_cfg_options_args(parser, 'train_dataloader.dataset.data_root=data/aliproducts '
                          'train_cfg.max_epochs=2')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    # torch.distributed.launch passes --local_rank; torchrun sets LOCAL_RANK.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_launcher_args(parser)
     data_settings.add_data_args(parser)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_launcher_args(parser)
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:

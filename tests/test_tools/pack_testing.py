@@ -1,5 +1,4 @@
 """Helpers of the LMDB pack tests: a photo-like data root and the packing tool in-process."""
-import importlib.util
 import json
 import os.path as osp
 from pathlib import Path
@@ -10,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from conftest import REPO_ROOT
+from tool_loading import load_tool_module
 
 DEMO_CONFIG = osp.join(REPO_ROOT, 'configs', 'demo', 'digits_lt_stage1.py')
 #: The demo's LoadImageScaled(min_size=32) gives the tool's default short side:
@@ -69,11 +69,7 @@ def make_photo_root(root: Path, train_counts: Sequence[int], val_per_class: int 
 
 def load_tool():
     """``tools/pack_lmdb.py`` as a module (its ``main(argv)`` runs in this process)."""
-    spec = importlib.util.spec_from_file_location(
-        'pack_lmdb_tool', osp.join(REPO_ROOT, 'tools', 'pack_lmdb.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool_module('pack_lmdb')
 
 
 def demo_options(data_root: str, num_classes: int, *extra: str) -> list:

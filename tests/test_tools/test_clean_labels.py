@@ -14,7 +14,7 @@ from mmpretrain.registry import DATASETS, MODELS
 import aliprod_plugins  # noqa: F401  registration
 
 sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
-from clean_labels import select_removed  # noqa: E402
+from clean_labels_scoring import select_removed  # noqa: E402
 
 CONFIG = """
 default_scope = 'mmpretrain'
@@ -48,7 +48,7 @@ def test_selection_removes_low_scores_but_never_the_best_k_of_a_class():
     assert not select_removed(labels, scores, threshold=0.1, min_keep=4).any()
     counts_left = np.bincount(labels[~select_removed(labels, np.zeros(9), 0.5, 1)])
     np.testing.assert_array_equal(counts_left, [1, 1, 1])  # all rejected: one kept per class
-    with pytest.raises(ValueError, match='min_keep must be an int >= 1'):
+    with pytest.raises(ValueError, match='select_removed: min_keep expected an int >= 1, got 0'):
         select_removed(labels, scores, 0.1, 0)
 
 

@@ -1,6 +1,5 @@
 """tools/infer.py end to end: mixed inputs, CSV layout and order, bad images, --strict, --tta."""
 import csv
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -10,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import REPO_ROOT, run_tool
+from tool_loading import load_tool_module
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
@@ -20,14 +20,6 @@ from PIL import Image
 from aliprod_plugins.testing.tiny_checkpoint import make_mirror_pairs_root, tiny_predict_setup
 
 CLASSES = ('10007', '10011', '20013', '49999')
-
-
-def load_infer_tool():
-    spec = importlib.util.spec_from_file_location('aliprod_tools_infer',
-                                                  osp.join(REPO_ROOT, 'tools', 'infer.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def read_csv(path):
@@ -91,7 +83,7 @@ def test_mixed_inputs_rows_in_order_errors_and_strict(setup):
     assert 'corrupt.jpg' in proc.stderr  # the failures are named
 
     # same inputs without --strict: exit 0, same file
-    tool = load_infer_tool()
+    tool = load_tool_module('infer')
     out2 = folder / 'preds2.csv'
     assert tool.main([setup['cfg'], setup['ckpt'], *inputs, '--topk', '2',
                       '--out', str(out2), '--num-workers', '0']) == 0
@@ -101,8 +93,9 @@ def test_mixed_inputs_rows_in_order_errors_and_strict(setup):
 def test_scores_match_the_inferencer_and_sum_to_one(setup):
     paths = [str(setup['imgs'] / 'a.jpg'), str(setup['imgs'] / 'sub' / 'd.webp')]
     out = setup['folder'] / 'all.csv'
-    assert load_infer_tool().main([setup['cfg'], setup['ckpt'], *paths, '--topk', '4',
-                                   '--out', str(out), '--num-workers', '0']) == 0
+    infer = load_tool_module('infer')
+    assert infer.main([setup['cfg'], setup['ckpt'], *paths, '--topk', '4', '--out', str(out),
+                       '--num-workers', '0']) == 0
     inferencer = ImageClassificationInferencer(setup['cfg'], pretrained=setup['ckpt'],
                                                device='cpu')
     for row, result in zip(read_csv(out)[1:], inferencer(paths)):
@@ -139,9 +132,9 @@ def test_tta_infer_and_test_tool(setup, tmp_path):
     val = sorted(osp.join(dp, f) for dp, _, fs in os.walk(osp.join(root, 'val')) for f in fs)
     plain, expected = mirror_average(setup['cfg'], setup['ckpt'], val)
     out = tmp_path / 'tta.csv'
-    assert load_infer_tool().main([setup['cfg'], setup['ckpt'], osp.join(root, 'val'),
-                                   '--topk', '4', '--tta', '--out', str(out),
-                                   '--num-workers', '0']) == 0
+    infer = load_tool_module('infer')
+    assert infer.main([setup['cfg'], setup['ckpt'], osp.join(root, 'val'), '--topk', '4',
+                       '--tta', '--out', str(out), '--num-workers', '0']) == 0
     rows = read_csv(out)[1:]
     assert [r[0] for r in rows] == val
     for row, scores in zip(rows, expected):

@@ -2,7 +2,6 @@
 atomic write; the result predicts like the original in tools/infer.py and tools/test.py."""
 import csv
 import hashlib
-import importlib.util
 import os
 import os.path as osp
 import sys
@@ -10,6 +9,7 @@ import sys
 import pytest
 import torch
 from conftest import REPO_ROOT, run_tool
+from tool_loading import load_tool_module
 
 from aliprod_plugins.engine import safe_load
 from aliprod_plugins.testing.tiny_checkpoint import tiny_predict_setup
@@ -17,17 +17,9 @@ from aliprod_plugins.testing.tiny_checkpoint import tiny_predict_setup
 CLASSES = ('10007', '10011', '20013', '49999')
 
 
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(f'aliprod_tools_{name}',
-                                                  osp.join(REPO_ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_publish_keeps_weights_and_classes_and_predicts_alike(tmp_path, tiny_root):
     cfg, ckpt = tiny_predict_setup(str(tmp_path), tiny_root, CLASSES)
-    published = load_tool('publish_model').publish(ckpt, str(tmp_path / 'rel' / 'tiny.pth'))
+    published = load_tool_module('publish_model').publish(ckpt, str(tmp_path / 'rel' / 'tiny.pth'))
 
     data = open(published, 'rb').read()
     assert published == str(tmp_path / 'rel' / f'tiny-{hashlib.sha256(data).hexdigest()[:8]}.pth')
@@ -43,7 +35,7 @@ def test_publish_keeps_weights_and_classes_and_predicts_alike(tmp_path, tiny_roo
     assert len(data) < osp.getsize(ckpt)
 
     # the published file predicts exactly like the training checkpoint
-    infer = load_tool('infer')
+    infer = load_tool_module('infer')
     images = osp.join(tiny_root, 'val')
     for name, path in (('orig', ckpt), ('pub', published)):
         assert infer.main([cfg, path, images, '--topk', '3', '--num-workers', '0',
@@ -61,7 +53,7 @@ def test_publish_refuses_checkpoints_without_class_ids(tmp_path, tiny_root):
     checkpoint = safe_load(ckpt)
     del checkpoint['meta']['dataset_meta']
     torch.save(checkpoint, tmp_path / 'no_meta.pth')
-    tool = load_tool('publish_model')
+    tool = load_tool_module('publish_model')
     with pytest.raises(ValueError, match=r"meta\['dataset_meta'\]\['classes'\]"):
         tool.publish(str(tmp_path / 'no_meta.pth'), str(tmp_path / 'out.pth'))
     assert not any(name.startswith('out') for name in os.listdir(tmp_path))

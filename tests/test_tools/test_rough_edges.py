@@ -1,5 +1,4 @@
 """Rough edges a new user hit trying the README commands: --amp on CPU, a third-party warning."""
-import importlib.util
 import os.path as osp
 import sys
 import warnings
@@ -7,18 +6,11 @@ from types import SimpleNamespace
 
 import pytest
 from conftest import REPO_ROOT, run_tool
+from tool_loading import load_tool_module
 from mmengine.config import Config
 
 DEMO = osp.join(REPO_ROOT, 'configs', 'demo', 'digits_lt_stage1.py')
 BF16 = osp.join(REPO_ROOT, 'configs', 'aliprod', 'resnest50_stage1_amp-bf16.py')
-
-
-def load_train_tool():
-    spec = importlib.util.spec_from_file_location('aliprod_tools_train',
-                                                  osp.join(REPO_ROOT, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def train_args(config, **kwargs):
@@ -31,7 +23,7 @@ def train_args(config, **kwargs):
 
 @pytest.mark.parametrize('gpu', [False, True])
 def test_amp_needs_a_gpu_and_says_so(monkeypatch, gpu):
-    tool = load_train_tool()
+    tool = load_tool_module('train')
     for name in ('is_cuda_available', 'is_npu_available', 'is_mlu_available',
                  'is_musa_available'):
         monkeypatch.setattr(tool, name, lambda: False)
@@ -95,7 +87,7 @@ def test_only_the_mmcv_lite_deform_attn_warning_is_silenced():
                                          ('aliprod/resnest50_stage2_crt.py', False),
                                          ('demo/digits_lt_stage2.py', False)])
 def test_auto_scale_lr_leaves_the_absolute_stage2_lr_alone(name, scaled):
-    tool = load_train_tool()
+    tool = load_tool_module('train')
     config = osp.join(REPO_ROOT, 'configs', name)
     cfg = tool.merge_args(Config.fromfile(config), train_args(config, auto_scale_lr=True))
     assert cfg.auto_scale_lr.enable is scaled

@@ -95,22 +95,6 @@ def test_tool_writes_table_checkpoint_and_per_class_csv(tmp_path, tiny_root, mon
     assert [r['eval_count'] for r in rows] == ['3', '3', '3', '3']
 
 
-def test_model_gets_the_configs_data_preprocessor(tmp_path):
-    """The features must be those tools/test.py sees: normalised with the config's mean/std."""
-    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'demo', 'digits_lt_stage1.py'))
-    model_cfg = cfg.model.copy()
-    model_cfg['data_preprocessor'] = cfg.data_preprocessor
-    ckpt = str(tmp_path / 'epoch_1.pth')
-    torch.save({'state_dict': MODELS.build(model_cfg).state_dict()}, ckpt)
-    tool = runpy.run_path(osp.join(REPO_ROOT, 'tools', 'tau_norm.py'))
-    model = tool['build_model'](cfg, ckpt, 'cpu')
-    torch.testing.assert_close(model.data_preprocessor.mean.flatten(),
-                               torch.tensor(cfg.data_preprocessor.mean))
-    torch.testing.assert_close(model.data_preprocessor.std.flatten(),
-                               torch.tensor(cfg.data_preprocessor.std))
-    assert model.data_preprocessor.to_rgb
-
-
 # A case whose right tau is known in advance: the classifier inputs are the dataset's 2-d
 # points (identity backbone), the head is W = [[10, 0], [0, 1]], b = [.5, 0], training counts
 # [500, 5]. tau-normalisation, W / ||W||^tau without bias, scores 10^(1-tau) x0 for class 0

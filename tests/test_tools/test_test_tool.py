@@ -1,6 +1,5 @@
 """tools/test.py end to end: metrics table, --out JSON + per-class CSV, --submission."""
 import csv
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -10,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 from conftest import REPO_ROOT, run_tool
+from tool_loading import load_tool_module
 from mmengine.config import Config
 from mmengine.evaluator import Evaluator
 from mmpretrain.registry import MODELS
@@ -102,14 +102,6 @@ def test_unlabelled_split_writes_submission_only(tmp_path, tiny_root):
     assert 'submission/num_images' in proc.stdout and 'longtail' not in proc.stdout
 
 
-def load_test_tool():
-    spec = importlib.util.spec_from_file_location('aliprod_tools_test',
-                                                  osp.join(REPO_ROOT, 'tools', 'test.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def fake_runner(has_labels):
     dataset = SimpleNamespace(has_labels=has_labels, metainfo={'classes': ('0', '1')})
     loop = SimpleNamespace(dataloader=SimpleNamespace(dataset=dataset),
@@ -118,7 +110,7 @@ def fake_runner(has_labels):
 
 
 def test_evaluator_set_up_for_labelled_and_unlabelled_splits(tmp_path):
-    tool = load_test_tool()
+    tool = load_tool_module('test')
     with pytest.raises(ValueError, match='has no labels: pass --submission'):
         tool.set_up_evaluator(fake_runner(False), None)
     runner = fake_runner(False)
@@ -132,7 +124,7 @@ def test_evaluator_set_up_for_labelled_and_unlabelled_splits(tmp_path):
 
 
 def test_merge_args_adds_the_counts_hook_and_checks_suffixes(tmp_path):
-    tool = load_test_tool()
+    tool = load_tool_module('test')
     args = SimpleNamespace(out=None, submission=None, launcher='none', work_dir=None,
                            config='x.py', checkpoint='c.pth', amp=False, cfg_options=None,
                            split='test', class_counts='counts.npy', tta=False)
@@ -149,7 +141,7 @@ def test_merge_args_adds_the_counts_hook_and_checks_suffixes(tmp_path):
 def test_out_json_leaves_out_an_empty_shot_group(tmp_path, capsys, monkeypatch):
     """``--out``: a shot group without classes is left out of the metrics and the JSON."""
     from mmpretrain.structures import DataSample
-    tool = load_test_tool()
+    tool = load_tool_module('test')
     # training counts 150, 40, 40, 3: many = {0}, medium = {1, 2}, few = {3} ... except that
     # class 0 is not evaluated, so the many-shot group is empty
     metric = LongTailAccuracy(topk=(1, ), class_counts=[150, 40, 40, 3])

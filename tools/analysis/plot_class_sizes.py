@@ -25,7 +25,8 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from aliprod_plugins.cli import run_tool  # noqa: E402
+from aliprod_plugins.checks import check_int  # noqa: E402
+from aliprod_plugins.cli import add_shot_args, run_tool  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -36,10 +37,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         '(default: class_sizes.png)')
     parser.add_argument('--max-per-class', type=int,
                         help='with a .json source: also draw the profile capped at this size')
-    parser.add_argument('--many-shot-thr', type=int, default=100,
-                        help='draw the many-shot threshold (default: 100)')
-    parser.add_argument('--few-shot-thr', type=int, default=20,
-                        help='draw the few-shot threshold (default: 20)')
+    add_shot_args(parser, 'draw the')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='with a config source: key=value overrides')
     return parser.parse_args(argv)
@@ -101,9 +99,7 @@ def load_profiles(args: argparse.Namespace) -> dict:
         counts = counts_from_ann_file(src)
         profiles = {'before cap': counts}
         if args.max_per_class is not None:
-            if args.max_per_class < 1:
-                raise ValueError(f'--max-per-class must be a positive int, got '
-                                 f'{args.max_per_class!r}')
+            check_int('--max-per-class', args.max_per_class, low=1)
             profiles['after cap'] = np.minimum(counts, args.max_per_class)
         return profiles
     if src.endswith('.csv'):

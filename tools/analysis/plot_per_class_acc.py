@@ -27,7 +27,8 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from aliprod_plugins.cli import run_tool  # noqa: E402
+from aliprod_plugins.checks import check_int  # noqa: E402
+from aliprod_plugins.cli import add_shot_args, run_tool  # noqa: E402
 from aliprod_plugins.evaluation.functional import shot_masks  # noqa: E402
 from aliprod_plugins.evaluation.reports import read_per_class_csv  # noqa: E402
 
@@ -46,16 +47,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--max-points', type=int, default=300,
                         help='draw every class as a dot when a file has at most this many '
                         'evaluated classes; 0: never (default: 300)')
-    parser.add_argument('--many-shot-thr', type=int, default=100, help='(default: 100)')
-    parser.add_argument('--few-shot-thr', type=int, default=20, help='(default: 20)')
+    add_shot_args(parser)
     args = parser.parse_args(argv)
     if args.labels is not None and len(args.labels) != len(args.csv):
         raise ValueError(f'--labels needs one label per CSV ({len(args.csv)}), got '
                          f'{len(args.labels)}')
-    if args.bins < 1:
-        raise ValueError(f'--bins must be a positive int, got {args.bins!r}')
-    if args.max_points < 0:
-        raise ValueError(f'--max-points must be >= 0, got {args.max_points!r}')
+    check_int('--bins', args.bins, low=1)
+    check_int('--max-points', args.max_points, low=0)
     return args
 
 
