@@ -8,6 +8,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
 from toy_runner import toy_runner
+from write_faults import Crash, crash_mid_write
 
 from aliprod_plugins.engine import atomic_io, safe_load, save_checkpoint_atomic
 from aliprod_plugins.engine.resume import resolve_resume
@@ -22,23 +23,33 @@ def _loads(path) -> dict:
     return safe_load(path, map_location='cpu')
 
 
-def test_rotation_removes_the_old_checkpoint_only_after_the_new_one_is_in_place(
-        tmp_path, monkeypatch):
-    work_dir = str(tmp_path)
+def _check_removals(monkeypatch, prefix: str, check) -> list:
+    """Run ``check(name)`` before each removal of a file named ``prefix*``; list the names."""
     removed = []
     real_remove = os.remove
 
     def remove(path):
         name = osp.basename(path)
-        if name.startswith('epoch_'):
-            newer = osp.join(work_dir, f'epoch_{int(name[6:-4]) + 1}.pth')
-            # at the moment of deletion the next checkpoint is complete and named
-            assert _loads(newer)['meta']['epoch'] == int(name[6:-4]) + 1
-            assert _pointer(work_dir) == newer
+        if name.startswith(prefix):
+            check(name)
             removed.append(name)
         real_remove(path)
 
     monkeypatch.setattr(os, 'remove', remove)
+    return removed
+
+
+def test_rotation_removes_the_old_checkpoint_only_after_the_new_one_is_in_place(
+        tmp_path, monkeypatch):
+    work_dir = str(tmp_path)
+
+    def check(name):
+        newer = osp.join(work_dir, f'epoch_{int(name[6:-4]) + 1}.pth')
+        # at the moment of deletion the next checkpoint is complete and named
+        assert _loads(newer)['meta']['epoch'] == int(name[6:-4]) + 1
+        assert _pointer(work_dir) == newer
+
+    removed = _check_removals(monkeypatch, 'epoch_', check)
     toy_runner(work_dir, max_epochs=3, max_keep_ckpts=1).train()
     assert removed == ['epoch_1.pth', 'epoch_2.pth']
     assert sorted(glob.glob(osp.join(work_dir, '*.pth'))) == [osp.join(work_dir, 'epoch_3.pth')]
@@ -60,25 +71,8 @@ def test_checkpoint_and_pointer_go_through_atomic_writes(tmp_path, monkeypatch):
 
 def test_a_crash_while_writing_leaves_the_previous_checkpoint_resumable(tmp_path, monkeypatch):
     work_dir = str(tmp_path)
-    real_fdopen, saves = os.fdopen, []
-
-    class Crash(Exception):
-        pass
-
-    def fdopen(fd, mode='r', *args, **kwargs):
-        f = real_fdopen(fd, mode, *args, **kwargs)
-        if 'b' in mode:
-            saves.append(fd)
-            if len(saves) == 3:  # epoch_1.pth, last_checkpoint, then epoch_2.pth
-                real_write = f.write
-
-                def write(data):
-                    real_write(data[:len(data) // 3])
-                    raise Crash('killed mid-write')
-                f.write = write
-        return f
-
-    monkeypatch.setattr(atomic_io.os, 'fdopen', fdopen)
+    # the 3rd binary file: epoch_1.pth, last_checkpoint, then epoch_2.pth
+    crash_mid_write(monkeypatch, 'killed mid-write', keep_div=3, binary_open=3)
     with pytest.raises(Crash):
         toy_runner(work_dir, max_epochs=3, max_keep_ckpts=1).train()
     monkeypatch.undo()
@@ -159,17 +153,11 @@ class _ScriptedMetric(BaseMetric):
 def test_save_best_removes_the_previous_best_only_after_the_new_one_is_saved(
         tmp_path, monkeypatch):
     work_dir = str(tmp_path)
-    removed = []
-    real_remove = os.remove
 
-    def remove(path):
-        name = osp.basename(path)
-        if name.startswith('best_'):
-            assert _loads(osp.join(work_dir, 'best_acc_epoch_3.pth'))['meta']['epoch'] == 3
-            removed.append(name)
-        real_remove(path)
+    def check(name):
+        assert _loads(osp.join(work_dir, 'best_acc_epoch_3.pth'))['meta']['epoch'] == 3
 
-    monkeypatch.setattr(os, 'remove', remove)
+    removed = _check_removals(monkeypatch, 'best_', check)
     runner = toy_runner(work_dir, max_epochs=3, max_keep_ckpts=1,
                         checkpoint=dict(save_best='acc', rule='greater'),
                         metric=_ScriptedMetric([1.0, 0.5, 2.0]))

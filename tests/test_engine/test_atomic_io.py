@@ -4,6 +4,7 @@ import os.path as osp
 
 import pytest
 from mmengine.fileio import get_file_backend
+from write_faults import Crash, crash_mid_write
 
 from aliprod_plugins.engine import atomic_io
 from aliprod_plugins.engine.atomic_io import atomic_write_bytes, atomic_write_text
@@ -22,23 +23,7 @@ def test_write_creates_replaces_and_leaves_no_temporary_file(tmp_path):
 def test_write_interrupted_mid_file_keeps_the_old_content(tmp_path, monkeypatch):
     path = tmp_path / 'ckpt.pth'
     path.write_bytes(b'old checkpoint')
-
-    real_fdopen = os.fdopen
-
-    class Crash(Exception):
-        pass
-
-    def half_then_crash(fd, mode='r', *args, **kwargs):
-        f = real_fdopen(fd, mode, *args, **kwargs)
-        real_write = f.write
-
-        def write(data):
-            real_write(data[:len(data) // 2])
-            raise Crash('disk full')
-        f.write = write
-        return f
-
-    monkeypatch.setattr(atomic_io.os, 'fdopen', half_then_crash)
+    crash_mid_write(monkeypatch, 'disk full')
     with pytest.raises(Crash):
         atomic_write_bytes(path, b'new checkpoint, much longer than the old one')
     assert path.read_bytes() == b'old checkpoint'

@@ -6,14 +6,11 @@ the middle of the epoch (checkpoint of that iteration, exit 75), ``--resume``, a
 at the end equal those of an uninterrupted run, bit for bit.
 """
 import os.path as osp
-import re
-import signal
-import subprocess
 
 import torch
 
 from aliprod_plugins.engine import PREEMPTED_EXIT_CODE, safe_load
-from conftest import REPO_ROOT, demo_overrides, tool_env
+from conftest import REPO_ROOT, demo_overrides, run_until
 
 CONFIG = f'''_base_ = [{osp.join(REPO_ROOT, 'configs', 'demo', 'digits_lt_stage1.py')!r}]
 train_dataloader = dict(dataset=dict(pipeline=[
@@ -28,19 +25,7 @@ def _train(config, work_dir, data_root, *extra, stop_at=None):
     args = ['python', osp.join(REPO_ROOT, 'tools', 'train.py'), config, '--work-dir',
             str(work_dir), '--no-validate', *extra, '--cfg-options',
             *demo_overrides(data_root, max_epochs=1), 'randomness.deterministic=True']
-    proc = subprocess.Popen(args, cwd=REPO_ROOT, env=tool_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    lines = []
-    try:
-        for line in proc.stdout:
-            lines.append(line)
-            if stop_at is not None and re.search(stop_at, line):
-                proc.send_signal(signal.SIGTERM)
-                stop_at = None
-        return proc.wait(timeout=300), ''.join(lines)
-    finally:
-        proc.kill()
-        proc.stdout.close()
+    return run_until(args, until=stop_at)
 
 
 def test_sigterm_and_resume_with_the_fused_transform_is_bit_exact(tiny_root, tmp_path):

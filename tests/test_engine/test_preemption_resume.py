@@ -10,14 +10,13 @@ import glob
 import os.path as osp
 import re
 import signal
-import subprocess
 
 import pytest
 import torch
 from mmengine.config import Config
 
 from aliprod_plugins.engine import PREEMPTED_EXIT_CODE, safe_load
-from conftest import REPO_ROOT, demo_overrides, tool_env
+from conftest import REPO_ROOT, demo_overrides, run_until
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'demo', 'digits_lt_two_stage.py')
 ITERS = 7  # 28 training images / batch 4
@@ -36,21 +35,7 @@ def train(work_dir, data_root, workers, *extra, until=None, send=None):
             'randomness.deterministic=True', f'train_dataloader.num_workers={workers}',
             f'train_dataloader.persistent_workers={persistent}', '--cfg-options-new',
             'model.train_cfg.augments.type=Mixup', 'model.train_cfg.augments.alpha=0.4']
-    proc = subprocess.Popen(args, cwd=REPO_ROOT, env=tool_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    lines = []
-    try:
-        for line in proc.stdout:
-            lines.append(line)
-            if until is not None and re.search(until, line):
-                proc.send_signal(send)
-                until = None
-                if send == signal.SIGKILL:  # orphaned workers may hold the pipe a while
-                    break
-        return proc.wait(timeout=300), ''.join(lines)
-    finally:
-        proc.kill()
-        proc.stdout.close()
+    return run_until(args, until=until, send=send)
 
 
 def weights(work_dir, name='epoch_2.pth'):

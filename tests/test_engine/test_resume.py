@@ -117,21 +117,24 @@ def test_on_a_tie_the_checkpoint_with_the_optimizer_state_wins(work_dir):
     assert resolve_resume(work_dir, 'auto').path == osp.join(work_dir, 'epoch_3.pth')
 
 
-def test_an_empty_or_missing_pointer_falls_back_to_the_newest_checkpoint(work_dir):
-    _point(work_dir, '')
+def _resume_with_pointer(work_dir: str, text: str) -> tuple:
+    """Where resume='auto' goes once last_checkpoint holds ``text``, and what it warns."""
+    _point(work_dir, text)
     plan = resolve_resume(work_dir, 'auto')
-    assert plan.path == osp.join(work_dir, 'epoch_3.pth')
-    assert 'is empty' in _warnings(plan)
+    return plan.path, _warnings(plan)
+
+
+def test_an_empty_or_missing_pointer_falls_back_to_the_newest_checkpoint(work_dir):
+    path, warned = _resume_with_pointer(work_dir, '')
+    assert path == osp.join(work_dir, 'epoch_3.pth') and 'is empty' in warned
     os.remove(osp.join(work_dir, 'last_checkpoint'))
     assert resolve_resume(work_dir, 'auto').path == osp.join(work_dir, 'epoch_3.pth')
 
 
 def test_a_moved_work_dir_still_resumes_from_its_own_checkpoint(work_dir):
     # the pointer, not the newest file, decides: it names epoch_2 in the old place
-    _point(work_dir, '/nonexistent/old/place/epoch_2.pth')
-    plan = resolve_resume(work_dir, 'auto')
-    assert plan.path == osp.join(work_dir, 'epoch_2.pth')
-    assert _warnings(plan) == ''
+    assert _resume_with_pointer(work_dir, '/nonexistent/old/place/epoch_2.pth') == (
+        osp.join(work_dir, 'epoch_2.pth'), '')
 
 
 def test_nothing_to_resume_says_so_and_keeps_load_from(tmp_path, trained):

@@ -16,6 +16,7 @@ from mmpretrain.structures import DataSample
 import aliprod_plugins  # noqa: F401  registration
 from aliprod_plugins.engine import safe_load
 from aliprod_plugins.models import BalancedSoftmaxLoss, ClassPriorHook
+from aliprod_plugins.testing.tiny_model import tiny_classifier
 
 LOGITS = [[1.0, 2.0, 0.0], [0.0, 0.0, 3.0], [0.5, -1.0, 1.0]]
 LABELS = [1, 2, 0]
@@ -64,12 +65,7 @@ def test_loss_needs_a_prior_of_the_right_size():
 
 def _classifier(loss: dict, num_classes: int = 3):
     torch.manual_seed(0)
-    return MODELS.build(dict(
-        type='ImageClassifier',
-        backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
-                      out_indices=(3, )),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=num_classes, in_channels=64, loss=loss)))
+    return MODELS.build(tiny_classifier(num_classes, loss=loss))
 
 
 def test_training_loss_uses_the_prior_but_predictions_are_unchanged():

@@ -118,7 +118,8 @@ class PriorProbe(Hook):
         self.by_epoch.setdefault(runner.epoch, runner.model.loss.class_counts.copy())
 
 
-def test_prior_is_recomputed_when_the_stage_switch_changes_the_sampler(tmp_path):
+def switch_runner(tmp_path, stage2_sampler: str, **cfg):
+    """A 3-epoch runner switching from DefaultSampler to ``stage2_sampler`` at epoch 2, probed."""
     cfg = Config(dict(
         model=dict(type='ToyPriorClassifier'), work_dir=str(tmp_path),
         train_dataloader=dict(batch_size=8, num_workers=0, sampler=dict(type='DefaultSampler'),
@@ -127,14 +128,20 @@ def test_prior_is_recomputed_when_the_stage_switch_changes_the_sampler(tmp_path)
         train_cfg=dict(by_epoch=True, max_epochs=3),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         custom_hooks=[dict(type='StageSwitchHook', switch_epoch=2,
-                           sampler=dict(type='ClassBalancedSampler')),
+                           sampler=dict(type=stage2_sampler)),
                       dict(type='ClassPriorHook')],
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=10)),
         default_scope='mmpretrain', randomness=dict(seed=0), log_level='WARNING',
-        experiment_name=f'prior_{uuid.uuid4().hex}'))
+        experiment_name=f'prior_{uuid.uuid4().hex}', **cfg))
     runner = Runner.from_cfg(cfg)
     probe = PriorProbe()
     runner.register_hook(probe)
+    return runner, probe
+
+
+def test_prior_is_recomputed_when_the_stage_switch_changes_the_sampler(tmp_path):
+    runner, probe = switch_runner(
+        tmp_path, 'ClassBalancedSampler',
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=10)))
     runner.train()
     np.testing.assert_allclose(probe.by_epoch[0], COUNTS)  # DefaultSampler: the counts
     np.testing.assert_allclose(probe.by_epoch[1], COUNTS)
@@ -157,21 +164,7 @@ class ToyOpaqueSampler(torch.utils.data.Sampler):
 
 
 def test_a_later_stage_sampler_that_cannot_say_is_refused_before_training(tmp_path):
-    cfg = Config(dict(
-        model=dict(type='ToyPriorClassifier'), work_dir=str(tmp_path),
-        train_dataloader=dict(batch_size=8, num_workers=0, sampler=dict(type='DefaultSampler'),
-                              dataset=dict(type='ToyPriorDataset'),
-                              collate_fn=dict(type='default_collate')),
-        train_cfg=dict(by_epoch=True, max_epochs=3),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
-        custom_hooks=[dict(type='StageSwitchHook', switch_epoch=2,
-                           sampler=dict(type='ToyOpaqueSampler')),
-                      dict(type='ClassPriorHook')],
-        default_scope='mmpretrain', randomness=dict(seed=0), log_level='WARNING',
-        experiment_name=f'prior_{uuid.uuid4().hex}'))
-    runner = Runner.from_cfg(cfg)
-    probe = PriorProbe()
-    runner.register_hook(probe)
+    runner, probe = switch_runner(tmp_path, 'ToyOpaqueSampler')
     with pytest.raises(ValueError, match="StageSwitchHook's stage-2 sampler to give its class"):
         runner.train()
     assert probe.by_epoch == {}  # before the first iteration

@@ -5,16 +5,12 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import aliprod_plugins  # noqa: F401  registration
+from aliprod_plugins.testing.tiny_model import tiny_classifier
 
 
 def _model(head_type):
     torch.manual_seed(0)
-    return MODELS.build(dict(
-        type='ImageClassifier',
-        backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
-                      out_indices=(3, )),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(type=head_type, num_classes=3, in_channels=64)))
+    return MODELS.build(tiny_classifier(3, head_type))
 
 
 def test_scales_start_at_one_and_a_stage1_checkpoint_loads():

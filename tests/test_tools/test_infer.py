@@ -1,6 +1,5 @@
 """tools/infer.py end to end: mixed inputs, CSV layout and order, bad images, --strict, --tta."""
 import csv
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -9,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import REPO_ROOT, run_tool
+from conftest import REPO_ROOT, load_tool, run_tool
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
@@ -23,11 +22,7 @@ CLASSES = ('10007', '10011', '20013', '49999')
 
 
 def load_infer_tool():
-    spec = importlib.util.spec_from_file_location('aliprod_tools_infer',
-                                                  osp.join(REPO_ROOT, 'tools', 'infer.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('infer')
 
 
 def read_csv(path):

@@ -1,12 +1,11 @@
 """Rough edges a new user hit trying the README commands: --amp on CPU, a third-party warning."""
-import importlib.util
 import os.path as osp
 import sys
 import warnings
 from types import SimpleNamespace
 
 import pytest
-from conftest import REPO_ROOT, run_tool
+from conftest import REPO_ROOT, load_tool, run_tool
 from mmengine.config import Config
 
 DEMO = osp.join(REPO_ROOT, 'configs', 'demo', 'digits_lt_stage1.py')
@@ -14,11 +13,7 @@ BF16 = osp.join(REPO_ROOT, 'configs', 'aliprod', 'resnest50_stage1_amp-bf16.py')
 
 
 def load_train_tool():
-    spec = importlib.util.spec_from_file_location('aliprod_tools_train',
-                                                  osp.join(REPO_ROOT, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('train')
 
 
 def train_args(config, **kwargs):

@@ -1,6 +1,5 @@
 """tools/test.py end to end: metrics table, --out JSON + per-class CSV, --submission."""
 import csv
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -9,24 +8,14 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from conftest import REPO_ROOT, run_tool
+from conftest import REPO_ROOT, load_tool, run_tool
 from mmengine.config import Config
 from mmengine.evaluator import Evaluator
-from mmpretrain.registry import MODELS
 
 from aliprod_plugins.evaluation import LongTailAccuracy
+from aliprod_plugins.testing.tiny_model import save_constant_checkpoint, tiny_config_head
 
-TINY_CONFIG = """
-default_scope = 'mmpretrain'
-custom_imports = dict(imports=['aliprod_plugins'], allow_failed_imports=False)
-model = dict(
-    type='ImageClassifier',
-    backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
-                  out_indices=(3, )),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(type='LinearClsHead', num_classes=4, in_channels=64,
-              loss=dict(type='CrossEntropyLoss')))
-data_preprocessor = dict(num_classes=4, mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True)
+TINY_CONFIG = tiny_config_head(4, loss=dict(type='CrossEntropyLoss')) + """
 pipeline = [dict(type='LoadImageFromFile'), dict(type='Resize', scale=(16, 16)),
             dict(type='PackInputs')]
 train_dataloader = dict(
@@ -52,14 +41,7 @@ def write_tiny_setup(tmp_path, root, bias=(0.0, 0.0, 1.0, 0.5)):
     """A tiny config on ``root`` and a checkpoint whose head always ranks classes by ``bias``."""
     cfg_path = tmp_path / 'tiny.py'
     cfg_path.write_text(TINY_CONFIG.replace('{root}', root))
-    torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(str(cfg_path)).model)
-    with torch.no_grad():
-        model.head.fc.weight.zero_()
-        model.head.fc.bias.copy_(torch.tensor(bias))
-    ckpt = tmp_path / 'tiny.pth'
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, str(ckpt))
-    return str(cfg_path), str(ckpt)
+    return str(cfg_path), save_constant_checkpoint(str(cfg_path), str(tmp_path / 'tiny.pth'), bias)
 
 
 def test_labelled_split_table_json_and_per_class_csv(tmp_path, tiny_root):
@@ -103,11 +85,7 @@ def test_unlabelled_split_writes_submission_only(tmp_path, tiny_root):
 
 
 def load_test_tool():
-    spec = importlib.util.spec_from_file_location('aliprod_tools_test',
-                                                  osp.join(REPO_ROOT, 'tools', 'test.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('test')
 
 
 def fake_runner(has_labels):
