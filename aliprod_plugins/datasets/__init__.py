@@ -1,15 +1,14 @@
-"""The AliProducts dataset and its compact index.
+"""aliprod_plugins.datasets: the AliProducts dataset and what it is built from.
 
-- :mod:`.aliproducts`: ``AliProductsDataset`` (``DATASETS``), JSON or list-file annotations,
-  head capping, file checks, LMDB packs, ``on_error``;
-- :mod:`.annotations`, :mod:`.json_annotation`, :mod:`.list_annotation`,
-  :mod:`.annotation_utils`: ``load_annotation`` and the two formats;
-- :mod:`.capping`: ``cap_per_class``, ``count_summary``;
-- :mod:`.path_index`: ``PathIndex``, names as one bytes buffer with offsets;
-- :mod:`.file_check`: every image exists, one listing per class folder;
-- :mod:`.index_cache`: the parsed index kept next to the annotation (``cache_index``);
-- :mod:`.lmdb_pack`: binding a dataset to a pack and checking its metadata;
-- :mod:`.on_error`: ``raise`` or ``resample`` a bad image.
+- ``aliproducts``: :class:`AliProductsDataset` (registered), the layout and the start-up steps;
+- ``options``: its option checks and default paths / class names;
+- ``index_dataset`` and ``path_index``: samples served from a compact :class:`PathIndex`;
+- ``annotations`` (``json_annotation``, ``list_annotation``, ``annotation_utils``,
+  ``index_cache``): reading the annotation files;
+- ``capping``: reproducible head capping and the per-class count summaries;
+- ``file_check``: missing images found at start-up, one ``os.listdir`` per folder;
+- ``lmdb_pack``: matching an LMDB pack and binding the pipeline's loader to it;
+- ``on_error``: the ``on_error='resample'`` policy.
 """
 from .aliproducts import AliProductsDataset
 from .annotations import load_annotation

@@ -1,10 +1,12 @@
-"""Reproducible per-class head capping and per-class count summaries.
+"""Reproducible per-class head capping and per-class count summaries (the start-up log line).
 
 The selection is a function of the labels (in annotation order) and the seed only: every
 rank, every DataLoader worker, every run and every resume keeps the same samples, whatever
 the world size, and whatever NumPy version is installed (the random keys come from a fixed
 integer hash, not from a NumPy generator whose streams may change between releases).
 """
+from typing import Optional
+
 import numpy as np
 
 _MASK64 = (1 << 64) - 1
@@ -84,3 +86,23 @@ def count_summary(counts: np.ndarray) -> str:
     return (f'{int(present.sum())} images in {len(present)} / {len(counts)} classes, '
             f'per class min {int(present.min())} / median {float(np.median(present)):g} / '
             f'max {int(present.max())}, imbalance ratio {present.max() / present.min():.1f}')
+
+
+def counts_message(name: str, counts: np.ndarray, counts_before_cap: np.ndarray,
+                   max_per_class: Optional[int], cap_seed: int) -> str:
+    """The line a dataset logs at start-up: its per-class counts, before and after capping.
+
+    Args:
+        name (str): The dataset, e.g. ``"AliProductsDataset('train', train.json)"``.
+        counts (np.ndarray): Images per class after capping.
+        counts_before_cap (np.ndarray): Images per class in the annotation.
+        max_per_class (int, optional): The cap, or None when not capped.
+        cap_seed (int): The capping seed.
+    """
+    if max_per_class is None:
+        return f'{name}: {count_summary(counts)}'
+    before = int(counts_before_cap.sum())
+    removed = before - int(counts.sum())
+    return (f'{name}: capped at {max_per_class} images per class (cap_seed={cap_seed}); '
+            f'before: {count_summary(counts_before_cap)}; after: {count_summary(counts)}; '
+            f'removed {removed} ({100.0 * removed / before:.1f}%)')

@@ -120,3 +120,31 @@ def missing_files_message(index: PathIndex,
                    f'{ann_file})')
     return (f'{len(missing)} of {counted} do not exist under {prefix!r}; the first ones:\n'
             f'{paths}{more}\n(check data_root / data_prefix; check_files="off" skips this check)')
+
+
+def check_all_exist(index: PathIndex,
+                    prefix: str,
+                    ann_file: str,
+                    listed: int,
+                    capped: bool = False,
+                    subset: bool = False) -> None:
+    """Raise when a file of ``index`` does not exist (see :func:`find_missing`).
+
+    Args:
+        index (PathIndex): The entries to check.
+        prefix (str): The image prefix.
+        ann_file (str): The annotation file the entries come from.
+        listed (int): Entries of ``ann_file`` before capping / subsetting.
+        capped (bool): Whether capping removed entries. Defaults to False.
+        subset (bool): Whether MMEngine's ``indices`` removed entries. Defaults to False.
+
+    Raises:
+        FileNotFoundError: :func:`missing_files_message`: the count and the first paths.
+    """
+    missing = find_missing(index, prefix)
+    if len(missing):
+        kept_by = ' and '.join(what for what, on in (('capping', capped),
+                                                     ('`indices`', subset)) if on)
+        raise FileNotFoundError(
+            missing_files_message(index, prefix, missing, ann_file, listed=listed,
+                                  kept_by=kept_by))

@@ -141,6 +141,21 @@ def bind_loaders(pipeline: Any, pack_dir: str, img_prefix: str, where: str) -> L
     return loaders
 
 
+def use_pack(dataset: Any, lmdb: str, check_keys: bool = True) -> None:
+    """Check the pack ``lmdb`` against ``dataset`` and point its pipeline's loader at it.
+
+    Args:
+        dataset (AliProductsDataset): The dataset, its index built.
+        lmdb (str): The pack folder, absolute or relative to ``dataset.data_root``.
+        check_keys (bool): Also check that the pack holds every image. Defaults to True.
+    """
+    pack_dir = resolve_pack_dir(lmdb, dataset.data_root)
+    loaders = bind_loaders(dataset.pipeline, pack_dir, dataset.img_prefix,
+                           type(dataset).__name__)
+    meta = check_pack(dataset, pack_dir, check_keys=check_keys)
+    warn_if_smaller(meta, loaders, pack_dir)
+
+
 def warn_if_smaller(meta: Dict[str, Any], loaders: List[Any], pack_dir: str) -> None:
     """Warn once when the pack's images are smaller than a loader's ``min_size``."""
     short_side = meta.get('encoding', {}).get('short_side')

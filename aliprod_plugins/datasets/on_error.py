@@ -16,8 +16,10 @@ from typing import Any, List, Optional
 import numpy as np
 from mmengine.logging import MMLogger
 
+from aliprod_plugins.checks import check_int
 from aliprod_plugins.engine.sample_seed import sample_rng
 from aliprod_plugins.transforms.errors import ImageLoadError
+from .options import check_choice
 
 ON_ERROR = ('raise', 'resample')
 _SALT = 0xA11D  # keeps replacement draws apart from other generators seeded by the index
@@ -32,11 +34,8 @@ class ResampleOnError:
 
     def init_on_error(self, on_error: str, max_resample: int) -> None:
         """Validate and store the policy."""
-        if on_error not in ON_ERROR:
-            raise ValueError(f'on_error must be one of {ON_ERROR}, got {on_error!r}')
-        if isinstance(max_resample, bool) or not isinstance(max_resample, int) or \
-                max_resample < 1:
-            raise ValueError(f'max_resample must be an int >= 1, got {max_resample!r}')
+        check_choice('on_error', on_error, ON_ERROR)
+        max_resample = check_int('max_resample', max_resample, low=1, owner=type(self).__name__)
         self.on_error, self.max_resample = on_error, max_resample
         self._warned_paths: set = set()
         self.reset_on_error_cache()

@@ -79,6 +79,14 @@ class PathIndex:
             return f'{int(self.labels[idx]):05d}/{name}'
         return name
 
+    def class_counts(self, num_classes: int) -> np.ndarray:
+        """Entries per class: read-only int64 of length ``num_classes`` (zeros if unlabelled)."""
+        counts = np.zeros(num_classes, dtype=np.int64)
+        if self.has_labels:
+            counts += np.bincount(self.labels, minlength=num_classes)
+        counts.flags.writeable = False
+        return counts
+
     def name_bytes_list(self) -> List[bytes]:
         """All names as a list of ``bytes`` (one C-level split, no Python loop)."""
         return self.names.tobytes().split(b'\0')[:-1]
@@ -108,3 +116,28 @@ class PathIndex:
             names = self.names[shift + np.arange(offsets[-1], dtype=np.int64)]
         labels = self.labels[idx] if self.has_labels else None
         return PathIndex(names, offsets, labels, self.class_folders)
+
+
+def resolve_indices(indices: Union[int, Sequence[int]], n: int) -> np.ndarray:
+    """Entry indices from MMEngine's ``indices`` option, for an index of ``n`` entries.
+
+    Args:
+        indices (int | Sequence[int]): An int keeps the first (``k >= 0``) or the last
+            (``k < 0``) ``|k|`` entries; a sequence lists them, negative ones counting from
+            the end.
+        n (int): Entries in the index.
+
+    Returns:
+        np.ndarray: Non-negative int64 indices.
+
+    Raises:
+        ValueError: A listed index outside ``[-n, n)``.
+    """
+    if isinstance(indices, (int, np.integer)):
+        k = min(abs(int(indices)), n)
+        return np.arange(n - k, n) if indices < 0 else np.arange(k)
+    idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+    if len(idx) and (idx.min() < -n or idx.max() >= n):
+        raise ValueError(f'indices must lie in [-{n}, {n}) for {n} samples, '
+                         f'got values from {idx.min()} to {idx.max()}')
+    return np.where(idx < 0, idx + n, idx)

@@ -1,8 +1,10 @@
-"""Small generated data for tests, tools and examples (never downloaded).
+"""Small generated data and models for tests, tools and examples (never downloaded).
 
-- :mod:`.synthetic`: ``make_aliproducts_root`` (an AliProducts-layout folder), ``write_image``;
-- :mod:`.tiny_checkpoint`: tiny configs and checkpoints for tool tests;
-- :mod:`.host_syncs`: counting host-device syncs per iteration.
+- ``synthetic``: a tiny AliProducts-layout root of solid-colour images;
+- ``photo``: photo-like images (gradient, sharp edges, noise) from a seed;
+- ``tiny_model``: the tests' tiny classifier, its config lines, a checkpoint with known scores;
+- ``tiny_checkpoint``: the demo config on a generated root and an untrained checkpoint;
+- ``host_syncs``: counting the host reads of tensor values that would stall a GPU.
 """
 from .synthetic import make_aliproducts_root, write_image
 

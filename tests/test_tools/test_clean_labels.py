@@ -8,24 +8,15 @@ import numpy as np
 import pytest
 import torch
 from conftest import REPO_ROOT
-from mmengine.config import Config
-from mmpretrain.registry import DATASETS, MODELS
+from mmpretrain.registry import DATASETS
 
 import aliprod_plugins  # noqa: F401  registration
+from aliprod_plugins.testing.tiny_model import save_constant_checkpoint, tiny_config_head
 
 sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
 from clean_labels_scoring import select_removed  # noqa: E402
 
-CONFIG = """
-default_scope = 'mmpretrain'
-custom_imports = dict(imports=['aliprod_plugins'], allow_failed_imports=False)
-model = dict(
-    type='ImageClassifier',
-    backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
-                  out_indices=(3, )),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(type='LinearClsHead', num_classes=4, in_channels=64))
-data_preprocessor = dict(num_classes=4, mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True)
+CONFIG = tiny_config_head(4) + """
 pipeline = [dict(type='LoadImageScaled'), dict(type='Resize', scale=(16, 16)),
             dict(type='PackInputs')]
 train_dataloader = dict(batch_size=4, num_workers=0, sampler=dict(type='DefaultSampler'),
@@ -58,14 +49,9 @@ def setup(tmp_path, tiny_root):
     labels 0 and 1: every image gets softmax(bias) = (0.49, 0.49, 0.01, 0.01)."""
     cfg = tmp_path / 'tiny.py'
     cfg.write_text(CONFIG.replace('{root}', tiny_root))
-    torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(str(cfg)).model)
-    with torch.no_grad():
-        model.head.fc.weight.zero_()
-        model.head.fc.bias.copy_(torch.log(torch.tensor([0.49, 0.49, 0.01, 0.01])))
-    ckpt = tmp_path / 'epoch_1.pth'
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, str(ckpt))
-    return str(cfg), str(ckpt)
+    ckpt = save_constant_checkpoint(str(cfg), str(tmp_path / 'epoch_1.pth'),
+                                    torch.log(torch.tensor([0.49, 0.49, 0.01, 0.01])))
+    return str(cfg), ckpt
 
 
 def _run(monkeypatch, capsys, *argv):

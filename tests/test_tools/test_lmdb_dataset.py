@@ -5,12 +5,11 @@ import os
 import os.path as osp
 import shutil
 
-import lmdb
 import numpy as np
 import pytest
 import torch
 from mmengine.registry import init_default_scope
-from pack_testing import load_tool, make_photo_root, pack
+from pack_testing import load_tool, pack, photo_root_fixture, read_pack
 
 from aliprod_plugins.datasets import AliProductsDataset
 from aliprod_plugins.fileio import lmdb_backend
@@ -26,15 +25,12 @@ def tool():
     return load_tool()
 
 
-@pytest.fixture(scope='module')
-def root(tmp_path_factory):
-    return make_photo_root(tmp_path_factory.mktemp('photo_root'), TRAIN_COUNTS)
+root = photo_root_fixture(TRAIN_COUNTS)
 
 
 def _stored(pack_dir):
     """Every key and value of a pack, read with plain lmdb (before the dataset opens it)."""
-    with lmdb.open(pack_dir, readonly=True, lock=False) as env, env.begin() as txn:
-        return {bytes(k).decode(): bytes(v) for k, v in txn.cursor()}
+    return {k.decode(): v for k, v in read_pack(pack_dir).items()}
 
 
 @pytest.fixture(scope='module')

@@ -6,7 +6,7 @@ import cv2
 import lmdb
 import numpy as np
 import pytest
-from pack_testing import DEMO_SHORT_SIDE, load_tool, make_photo_root, pack
+from pack_testing import DEMO_SHORT_SIDE, pack, photo_root_fixture, tool_fixture
 
 from aliprod_plugins.fileio import PackLmdbBackend, read_meta
 from aliprod_plugins.transforms import decode_image
@@ -20,14 +20,8 @@ TRAIN_COUNTS = [10, 6, 3]
 MAD_BOUND, MEAN_MAD_BOUND = 6.0, 4.0
 
 
-@pytest.fixture(scope='module')
-def tool():
-    return load_tool()
-
-
-@pytest.fixture(scope='module')
-def root(tmp_path_factory):
-    return make_photo_root(tmp_path_factory.mktemp('photo_root'), TRAIN_COUNTS)
+tool = tool_fixture()
+root = photo_root_fixture(TRAIN_COUNTS)
 
 
 @pytest.fixture(scope='module')

@@ -1,9 +1,8 @@
 """pack_lmdb.py: a run stopped by an exception completes on the next run; the short-side warning."""
-import lmdb
 import pytest
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
-from pack_testing import DEMO_SHORT_SIDE, load_tool, make_photo_root, pack
+from pack_testing import DEMO_SHORT_SIDE, pack, photo_root_fixture, read_pack, tool_fixture
 
 from aliprod_plugins.datasets import AliProductsDataset
 from aliprod_plugins.fileio import packing, read_meta
@@ -11,20 +10,12 @@ from aliprod_plugins.fileio import packing, read_meta
 TRAIN_COUNTS = [7, 5, 3]  # 15 images, none capped by the demo's max_per_class=110
 
 
-@pytest.fixture(scope='module')
-def tool():
-    return load_tool()
-
-
-@pytest.fixture(scope='module')
-def root(tmp_path_factory):
-    return make_photo_root(tmp_path_factory.mktemp('photo_root'), TRAIN_COUNTS)
+tool = tool_fixture()
+root = photo_root_fixture(TRAIN_COUNTS)
 
 
 def _contents(pack_dir):
-    with lmdb.open(pack_dir, readonly=True, lock=False) as env, env.begin() as txn:
-        return {bytes(k): bytes(v) for k, v in txn.cursor()
-                if not bytes(k).startswith(b'__')}
+    return {k: v for k, v in read_pack(pack_dir).items() if not k.startswith(b'__')}
 
 
 def test_run_stopped_by_an_exception_completes_on_the_next_run(tool, root, tmp_path,
