@@ -9,11 +9,10 @@ import os.path as osp
 from typing import Dict, List, Optional
 
 import numpy as np
-from mmengine.config import Config
 from methods_configs import ROOT, method_configs
+from mmengine.config import Config
 
-from aliprod_plugins.runs import ONE_THREAD_ENV, Step, StepRunner, read_metrics, tool_env
-from aliprod_plugins.runs import schedule
+from aliprod_plugins.runs import ONE_THREAD_ENV, Step, StepRunner, read_metrics, schedule, tool_env
 
 TOOLS = osp.join(ROOT, 'tools')
 

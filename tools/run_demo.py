@@ -30,8 +30,8 @@ from typing import Dict, List, Optional
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from aliprod_plugins.cli import run_tool  # noqa: E402
-from aliprod_plugins.runs import PINNED_ENV, Step, StepRunner, read_metrics, tool_env  # noqa
 from aliprod_plugins.runs import schedule  # noqa: E402
+from aliprod_plugins.runs import PINNED_ENV, Step, StepRunner, read_metrics, tool_env  # noqa
 from aliprod_plugins.runs.demo_report import (csv_top1_error, format_predictions,  # noqa
                                               format_table, published_files)
 from aliprod_plugins.runs.demo_train import train_step  # noqa: E402

@@ -10,8 +10,8 @@
 - :mod:`.demo_report`: the demo's table and predictions.
 """
 from .env import ONE_THREAD_ENV, PINNED_ENV, tool_env
-from .scalars import (ScalarsTail, is_train_record, last_validation, numeric_metrics,
-                      read_metrics, read_scalars, scalars_files)
+from .scalars import (ScalarsTail, is_train_record, last_validation, numeric_metrics, read_metrics,
+                      read_scalars, scalars_files)
 from .step import Step, StepError, StepRunner, StepTime
 
 __all__ = ['ONE_THREAD_ENV', 'PINNED_ENV', 'ScalarsTail', 'Step', 'StepError', 'StepRunner',

@@ -76,7 +76,8 @@ def test_tools_run_with_the_pinned_cpu_settings_whatever_the_callers(tmp_path, m
     code = tmp_path / 'child.py'
     code.write_text('import os, torch; print(torch.get_num_threads(), '
                     'torch.backends.cpu.get_cpu_capability(), os.environ.get("MKL_CBWR"), '
-                    'os.environ["ONEDNN_MAX_CPU_ISA"], repr(os.environ.get("CUDA_VISIBLE_DEVICES")))')
+                    'os.environ["ONEDNN_MAX_CPU_ISA"], '
+                    'repr(os.environ.get("CUDA_VISIBLE_DEVICES")))')
     # as the demo starts every tool (run_demo(pin=True))
     StepRunner(tool_env(PINNED_ENV)).run(Step('child', [str(code)], str(log)))
     threads, capability, cbwr, onednn, cuda = log.read_text().split()
