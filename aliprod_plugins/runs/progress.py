@@ -29,6 +29,7 @@ class EpochProgress:
     def __init__(self, stage1_epochs: int, total_epochs: int) -> None:
         self.stage1_epochs, self.total_epochs = stage1_epochs, total_epochs
         self._held: Optional[dict] = None
+        self._times: List[float] = []  # each logged window's mean time per iteration
 
     def feed(self, records: Iterable[dict]) -> List[str]:
         """The lines the new records complete."""
@@ -38,6 +39,7 @@ class EpochProgress:
                 if self._held is not None and record['epoch'] != self._held['epoch']:
                     lines.append(self.epoch_line(self._held))
                 self._held = record
+                self._times.append(record['time'])
             else:
                 lines += self.flush() + [validation_line(record)]
         return lines
@@ -50,12 +52,14 @@ class EpochProgress:
     def epoch_line(self, record: dict) -> str:
         """``stage 1  epoch  3/40  loss 1.2345  lr 1.0e-01  eta 0:01:10`` of an epoch's end.
 
-        The ETA assumes the epochs left are as long as the mean so far and run at the logged
-        window's ``time`` per iteration.
+        The ETA assumes the epochs left are as long as the mean so far and run at the mean
+        ``time`` per iteration of the windows logged so far (as MMEngine's ETA, which averages
+        over all iterations).
         """
         epoch, total = record['epoch'], self.total_epochs
         stage = 1 if epoch <= self.stage1_epochs else 2
-        left = max(0.0, record['time'] * (total - epoch) * record['iter'] / epoch)
+        per_iter = sum(self._times) / len(self._times) if self._times else record['time']
+        left = max(0.0, per_iter * (total - epoch) * record['iter'] / epoch)
         eta = datetime.timedelta(seconds=int(left))
         return (f'    stage {stage}  epoch {epoch:>{len(str(total))}}/{total}'
                 f'  loss {record["loss"]:.4f}  lr {record["lr"]:.1e}  eta {eta}')

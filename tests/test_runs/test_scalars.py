@@ -90,6 +90,9 @@ def test_progress_pads_the_epoch_and_estimates_eta_from_the_mean_epoch():
     # 37 epochs left x 11 iterations x 0.25 s = 101.75 s
     assert progress.flush() == ['    stage 1  epoch  3/40  loss 1.2346  lr 1.0e-01  '
                                 'eta 0:01:41']
+    # the mean time per iteration of all windows so far: (0.25 + 0.75) / 2 = 0.5 s
+    progress.feed([train(4, 44, 1.0, time=0.75)])
+    assert progress.flush()[0].endswith('eta 0:03:18')  # 36 x 11 x 0.5 = 198 s
 
 
 def test_messages_shown_are_the_switch_and_errors():
