@@ -25,10 +25,11 @@ import os
 import os.path as osp
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from aliprod_plugins.checks import check_int  # noqa: E402
 from aliprod_plugins.cli import run_tool  # noqa: E402
 from aliprod_plugins.runs import schedule  # noqa: E402
 from aliprod_plugins.runs import PINNED_ENV, Step, StepRunner, read_metrics, tool_env  # noqa
@@ -66,6 +67,15 @@ def _title(number: int, text: str) -> str:
     return f'[{number}/{STEPS}] {text}'
 
 
+def demo_epochs(stage1_epochs: Optional[int], stage2_epochs: Optional[int]) -> Tuple[int, int]:
+    """The epochs of both stages: those given, else the two-stage config's (30 and 10)."""
+    e1, e2 = schedule.stage_epochs(TWO_STAGE_CONFIG)
+    return (check_int('--stage1-epochs', e1 if stage1_epochs is None else stage1_epochs, low=1,
+                      owner='run_demo.py'),
+            check_int('--stage2-epochs', e2 if stage2_epochs is None else stage2_epochs, low=1,
+                      owner='run_demo.py'))
+
+
 def run_demo(work_dir: str, data_root: str, seed: int = 0, stage1_epochs: Optional[int] = None,
              stage2_epochs: Optional[int] = None, quiet: bool = False,
              pin: bool = True) -> Dict[str, Dict[str, float]]:
@@ -94,9 +104,7 @@ def run_demo(work_dir: str, data_root: str, seed: int = 0, stage1_epochs: Option
                         title=_title(1, f'building Digits-LT in {data_root}')))
     else:
         print(_title(1, f'Digits-LT found in {data_root}'), flush=True)
-    e1, e2 = schedule.stage_epochs(TWO_STAGE_CONFIG)
-    e1, e2 = e1 if stage1_epochs is None else stage1_epochs, \
-        e2 if stage2_epochs is None else stage2_epochs
+    e1, e2 = demo_epochs(stage1_epochs, stage2_epochs)
     milestones = schedule.scaled_milestones(TWO_STAGE_CONFIG, e1,
                                             schedule.stage_epochs(TWO_STAGE_CONFIG)[0])
     common = [f'{s}_dataloader.dataset.data_root={data_root}' for s in ('train', 'val', 'test')]
@@ -188,9 +196,7 @@ def main() -> None:
               ' '.join(f'{k}={v!r}' if not v else f'{k}={v}' for k, v in PINNED_ENV.items()),
               flush=True)
     start = time.time()
-    e1, e2 = schedule.stage_epochs(TWO_STAGE_CONFIG)
-    e1 = e1 if args.stage1_epochs is None else args.stage1_epochs
-    e2 = e2 if args.stage2_epochs is None else args.stage2_epochs
+    e1, e2 = demo_epochs(args.stage1_epochs, args.stage2_epochs)
     results = run_demo(args.work_dir, args.data_root, args.seed, e1, e2, args.quiet,
                        not args.no_pin)
     print()

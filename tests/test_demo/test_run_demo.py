@@ -85,3 +85,44 @@ def test_tools_run_with_the_pinned_cpu_settings_whatever_the_callers(tmp_path, m
     assert capability in ('AVX2', 'DEFAULT')  # DEFAULT on a CPU without AVX2
     StepRunner(tool_env(None)).run(Step('child', [str(code)], str(log)))  # --no-pin
     assert log.read_text().split()[0] == '2'  # --no-pin keeps the caller's settings
+
+
+def _load_demo():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'aliprod_run_demo_epochs', osp.join(REPO_ROOT, 'tools', 'run_demo.py'))
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    return demo
+
+
+def test_epochs_and_milestones_come_from_the_config(tmp_path, monkeypatch):
+    demo = _load_demo()
+    assert demo.demo_epochs(None, None) == (30, 10)  # configs/demo/digits_lt_two_stage.py
+    assert demo.demo_epochs(20, None) == (20, 10)
+    with pytest.raises(ValueError, match=r'^run_demo\.py: --stage1-epochs expected an int >= 1, '
+                       'got 0$'):
+        demo.demo_epochs(0, None)
+    # another two-stage config: 12 + 4 epochs, milestones 6 and 9
+    config = tmp_path / 'two_stage.py'
+    config.write_text("custom_hooks = [dict(type='StageSwitchHook', switch_epoch=12)]\n"
+                      "param_scheduler = dict(type='MultiStepLR', milestones=[6, 9])\n"
+                      "train_cfg = dict(max_epochs=16)\n")
+    monkeypatch.setattr(demo, 'TWO_STAGE_CONFIG', str(config))
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def train_step(runner, config, work_dir, log, seed, e1, e2, milestones, *args, **kwargs):
+        seen.append((e1, e2, milestones))
+        raise Stop
+
+    monkeypatch.setattr(demo, 'train_step', train_step)
+    data = tmp_path / 'data'
+    data.mkdir()
+    (data / 'train.json').write_text('{}')  # found: not built
+    for stage1_epochs, expected in ((None, (12, 4, [6, 9])), (4, (4, 4, [2, 3]))):
+        with pytest.raises(Stop):
+            demo.run_demo(str(tmp_path / 'w'), str(data), stage1_epochs=stage1_epochs)
+        assert seen.pop() == expected
