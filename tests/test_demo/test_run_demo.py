@@ -2,6 +2,7 @@
 import csv
 import json
 import os.path as osp
+import sys
 
 import pytest
 from conftest import REPO_ROOT, run_tool
@@ -87,17 +88,9 @@ def test_tools_run_with_the_pinned_cpu_settings_whatever_the_callers(tmp_path, m
     assert log.read_text().split()[0] == '2'  # --no-pin keeps the caller's settings
 
 
-def _load_demo():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'aliprod_run_demo_epochs', osp.join(REPO_ROOT, 'tools', 'run_demo.py'))
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
-    return demo
-
-
 def test_epochs_and_milestones_come_from_the_config(tmp_path, monkeypatch):
-    demo = _load_demo()
+    sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
+    import run_demo as demo
     assert demo.demo_epochs(None, None) == (30, 10)  # configs/demo/digits_lt_two_stage.py
     assert demo.demo_epochs(20, None) == (20, 10)
     with pytest.raises(ValueError, match=r'^run_demo\.py: --stage1-epochs expected an int >= 1, '
