@@ -7,7 +7,10 @@
   metrics JSON.
 - :mod:`.schedule`: a two-stage config's epochs and milestones.
 - :mod:`.progress`: one line per training epoch, from ``scalars.json``.
+- :mod:`.demo_train`: the demo's two-stage training step with its per-epoch lines.
 - :mod:`.demo_report`: the demo's table and predictions.
+
+Not imported by ``aliprod_plugins`` itself (nothing here is registered).
 """
 from .env import ONE_THREAD_ENV, PINNED_ENV, tool_env
 from .scalars import (ScalarsTail, is_train_record, last_validation, numeric_metrics, read_metrics,
