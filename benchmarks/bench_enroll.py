@@ -139,9 +139,7 @@ def _names(labels) -> List[str]:
 
 
 def test(bench: Bench, cfg: str, ckpt: str, out: str, extra: List[str]) -> Dict[str, float]:
-    bench.run('test', [osp.join(TOOLS, 'test.py'), cfg, ckpt, '--work-dir', out,
-                       '--out', out + '.json', '--cfg-options', *bench.data_opts(), *extra],
-              out + '_test.log', out + '.json')
+    bench.run_test('test', cfg, ckpt, out, extra)
     return per_class_acc(out + '_per_class.csv')
 
 

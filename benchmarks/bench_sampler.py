@@ -104,14 +104,12 @@ def best_of(fn, repeats):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description='Benchmark the class-aware samplers')
-    parser.add_argument('--num-samples', type=int, default=2_500_000,
-                        help='approximate number of labels (default: 2500000)')
-    parser.add_argument('--num-classes', type=int, default=50030,
-                        help='number of classes (default: 50030)')
-    parser.add_argument('--world-size', type=int, default=1,
-                        help='ranks; the epoch is timed for rank 0 (default: 1)')
-    parser.add_argument('--repeats', type=int, default=3,
-                        help='timed repetitions of our samplers, best reported (default: 3)')
+    for flag, default, text in (
+            ('--num-samples', 2_500_000, 'approximate number of labels'),
+            ('--num-classes', 50030, 'number of classes'),
+            ('--world-size', 1, 'ranks; the epoch is timed for rank 0'),
+            ('--repeats', 3, 'timed repetitions of our samplers, best reported')):
+        parser.add_argument(flag, type=int, default=default, help=f'{text} (default: {default})')
     parser.add_argument('--skip-reference', action='store_true',
                         help='do not time the Python-loop reference (default: off)')
     args = parser.parse_args()

@@ -45,8 +45,8 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, osp.join(REPO, 'tools'))
 
 import pack_lmdb  # noqa: E402  tools/pack_lmdb.py
-from bench_pipeline import photo_like_jpeg  # noqa: E402
 from mmpretrain.registry import DATASETS  # noqa: E402
+from throughput_data import real_photo_jpegs, synthetic_jpegs, write_root  # noqa: E402
 
 import aliprod_plugins  # noqa: E402,F401  registration only
 
@@ -54,47 +54,6 @@ CONFIG = osp.join(REPO, 'configs', 'aliprod', 'resnest50_stage1.py')
 PACKED_CONFIG = osp.join(REPO, 'configs', 'aliprod', 'resnest50_stage1_lmdb.py')
 FUSED = 'pack, fused crop-flip-pack'
 CHUNK = 20
-
-
-def real_photo_jpegs(num: int, seed: int):
-    """Crops of scikit-learn's sample photos (427 x 640) resized to sides of 600-1000 px, q90."""
-    from sklearn.datasets import load_sample_images
-    photos = [cv2.cvtColor(p, cv2.COLOR_RGB2BGR) for p in load_sample_images().images]
-    rng = np.random.default_rng(seed)
-    for i in range(num):
-        photo = photos[i % len(photos)]
-        height, width = (int(s) for s in rng.integers(600, 1001, size=2))
-        # the largest box of the target's aspect, scaled by 0.5-1, at a random place
-        fit = min(photo.shape[0] / height, photo.shape[1] / width) * rng.uniform(0.5, 1.0)
-        box_h, box_w = int(height * fit), int(width * fit)
-        top = int(rng.integers(0, photo.shape[0] - box_h + 1))
-        left = int(rng.integers(0, photo.shape[1] - box_w + 1))
-        img = cv2.resize(photo[top:top + box_h, left:left + box_w], (width, height),
-                         interpolation=cv2.INTER_CUBIC)
-        yield cv2.imencode('.jpg', img[:, ::-1] if i % 4 >= 2 else img,
-                           [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
-
-
-def synthetic_jpegs(num: int, seed: int):
-    rng = np.random.default_rng(seed)
-    for _ in range(num):
-        height, width = (int(s) for s in rng.integers(600, 1001, size=2))
-        yield photo_like_jpeg(rng, height, width)
-
-
-def write_root(root: str, jpegs, classes: int = 100) -> int:
-    """Write an AliProducts-layout train split; return the source bytes."""
-    entries, total = [], 0
-    for i, data in enumerate(jpegs):
-        class_id = f'{i % classes:05d}'
-        os.makedirs(osp.join(root, 'train', class_id), exist_ok=True)
-        with open(osp.join(root, 'train', class_id, f'{i}.jpg'), 'wb') as f:
-            f.write(data)
-        entries.append(f'{{"class_id": "{class_id}", "image_id": "{i}.jpg"}}')
-        total += len(data)
-    with open(osp.join(root, 'train.json'), 'w') as f:
-        f.write('{"images": [' + ', '.join(entries) + ']}')
-    return total
 
 
 def build_datasets(cfg: Config, root: str, pack: str) -> dict:

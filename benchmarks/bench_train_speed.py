@@ -38,20 +38,16 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from train_speed_parts import (REPO, CudaSyncWarnings, IterWindow, bare_step,  # noqa: E402
-                               build_runner, peak, print_sgd_steps, sgd_kwargs, sync,
+from train_speed_device import (CudaSyncWarnings, peak, print_sgd_steps,  # noqa: E402
+                                sgd_kwargs, sync)
+from train_speed_parts import (REPO, IterWindow, bare_step, build_runner,  # noqa: E402
                                write_annotation)
+from train_speed_report import (CAPPED_TRAIN_IMAGES, print_batch,  # noqa: E402
+                                print_estimate)
 
 import aliprod_plugins  # noqa: E402,F401  registration only
 from aliprod_plugins.engine import shutdown_loader_workers  # noqa: E402
 from aliprod_plugins.testing.host_syncs import HostSyncProbe  # noqa: E402
-
-#: images in the head-capped AliProducts training set used for the estimate: the 2,500,001
-#: entries / 50,030 classes of benchmarks/bench_dataset.py's AliProducts-scale annotation
-#: (Zipf-like counts 5-8,000) capped at 250 per class; the real set's capped count may differ
-CAPPED_TRAIN_IMAGES = 1_318_717
-RECIPE_EPOCHS = 40 + 10
-H200_BARE_BATCH64 = 1144.0  # README: bare step, batch 64, bf16, measured on one H200
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -67,13 +63,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     run.add_argument('--iters', type=int, help='timed iterations (default: 50 cuda, 20 cpu)')
     run.add_argument('--warmup', type=int, help='(default: 10 cuda, 3 cpu; 20 with --compile)')
     run.add_argument('--repeats', type=int, default=3, help='alternating runs (default: 3)')
-    run.add_argument('--skip-stock', action='store_true',
-                     help='on cpu, skip the MMEngine stock runner (the CPU guard)')
-    run.add_argument('--bare-only', action='store_true',
-                     help='time the bare step only (for comparing speed settings)')
-    run.add_argument('--sgd-step', action='store_true',
-                     help='only time the optimizer step alone on the config\'s parameters, '
-                     'for each SGD implementation (default, foreach, fused, for-loop)')
+    for flag, text in (
+            ('--skip-stock', 'on cpu, skip the MMEngine stock runner (the CPU guard)'),
+            ('--bare-only', 'time the bare step only (for comparing speed settings)'),
+            ('--sgd-step', 'only time the optimizer step alone on the config\'s parameters, '
+             'for each SGD implementation (default, foreach, fused, for-loop)')):
+        run.add_argument(flag, action='store_true', help=text)
     run.add_argument('--data', nargs='+', default=['synthetic'], metavar='synthetic|pack DIR',
                      help='synthetic, or "pack ROOT": a data root with train.json and its '
                      'pack at ROOT/packs/train (default: synthetic)')
@@ -90,7 +85,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     speed.add_argument('--sgd-impl', choices=['default', 'foreach', 'fused', 'for-loop'],
                        default='default', help="torch's SGD implementation (default: default)")
     speed.add_argument('--train-images', type=int, default=CAPPED_TRAIN_IMAGES,
-                       help=f'for the estimate (default: {CAPPED_TRAIN_IMAGES:,}, see source)')
+                       help=f'for the estimate (default: {CAPPED_TRAIN_IMAGES:,}, see '
+                       'train_speed_report.py)')
     args = parser.parse_args(argv)
     cuda = args.device == 'cuda'
     if cuda and not torch.cuda.is_available():
@@ -204,53 +200,11 @@ def main(argv=None) -> None:
                                                   f'bench_{kind}_{batch}_{r}', device))
             best = {k: min(v, key=lambda x: x['seconds']) for k, v in runs.items() if v}
             rows.append((batch, bare, best))
-            _print_batch(args, batch, bare, best)
+            print_batch(args, batch, bare, best)
     finally:
         if args.data[0] == 'synthetic':
             shutil.rmtree(root, ignore_errors=True)
-    _print_estimate(args, rows, name)
-
-
-def _print_batch(args, batch: int, bare: dict, best: dict) -> None:
-    def rate(r):
-        return args.iters * batch / r['seconds']
-
-    print(f'\nbatch {batch}: {"":14s} {"img/s":>9s} {"ms/iter":>9s} {"x bare":>7s} '
-          f'{"peak mem":>9s} {"syncs/iter (ours)":>18s} {"CUDA syncs/iter":>16s}')
-    for label, r in [('bare step', bare)] + [(f'runner, {k}', v) for k, v in best.items()]:
-        cuda = f'{r["cuda"]:.2f}' if r['cuda'] is not None else '-'
-        syncs = '-' if args.compile else f'{r["syncs"]:.2f} ({r["ours"]:.2f})'
-        print(f'  {label:22s} {rate(r):9.1f} {1000 * r["seconds"] / args.iters:9.2f} '
-              f'{rate(r) / rate(bare):7.3f} {r["memory"]:>9s} '
-              f'{syncs:>18s} {cuda:>16s}')
-    if 'stock' in best:
-        ratio = rate(best['ours']) / rate(best['stock'])
-        print(f'  CPU guard: our runner / MMEngine stock parts = {ratio:.3f}x (>= 0.9x: '
-              f'{"met" if ratio >= 0.9 else "MISSED"})')
-    if 'ours' in best:
-        origins = ', '.join(f'{o} x{n / args.iters:.2f}'
-                            for o, n in best['ours']['origins'].items())
-        print(f'  host reads per iteration in our runner, by origin: {origins}')
-
-
-def _print_estimate(args, rows, device_name: str) -> None:
-    images = args.train_images * RECIPE_EPOCHS
-    print(f'\nESTIMATE (arithmetic, not a measurement): hours for the recipe ({RECIPE_EPOCHS} '
-          f'epochs = 40 stage 1 + 10 stage 2) on {args.train_images:,} training images '
-          '(bench_dataset.py\'s AliProducts-scale annotation capped at 250 per class), at the '
-          'speeds above; 8 devices assume linear scaling (8x the img/s, not measured)')
-    if 'resnest' not in osp.basename(args.config):
-        print(f'  NOTE: measured on {osp.basename(args.config)}, not the recipe\'s ResNeSt-50: '
-              'these rows only show the arithmetic')
-    print(f'  {"from":48s} {"img/s":>9s} {"1 device":>10s} {"8 devices":>10s}')
-    for batch, bare, best in rows:
-        rate = args.iters * batch / best.get('ours', bare)['seconds']
-        what = 'runner' if 'ours' in best else 'bare step'
-        print(f'  {what + ", batch " + str(batch) + ", " + device_name:48s} {rate:9.1f} '
-              f'{images / rate / 3600:9.1f}h {images / rate / 8 / 3600:9.1f}h')
-    h200 = H200_BARE_BATCH64
-    print(f'  {"README: H200 bare step, batch 64, bf16 (measured)":48s} {h200:9.1f} '
-          f'{images / h200 / 3600:9.1f}h {images / h200 / 8 / 3600:9.1f}h')
+    print_estimate(args, rows, name)
 
 
 if __name__ == '__main__':

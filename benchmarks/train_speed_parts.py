@@ -2,7 +2,6 @@
 
 - :func:`bare_step`: the config's model and a plain SGD step on one fixed batch already on
   the device (no runner, no data loading, no hooks);
-- :func:`print_sgd_steps`: the optimizer step alone, per SGD implementation;
 - :func:`build_runner`: the ``tools/train.py`` path (``merge_args``, ``apply_resume``,
   ``Runner.from_cfg``) with every hook of the config, our loop, sampler and optimizer wrapper,
   or with MMEngine's stock parts instead (``EpochBasedTrainLoop``, ``DefaultSampler``,
@@ -17,7 +16,6 @@ import json
 import os.path as osp
 import sys
 import time
-import warnings
 from typing import Callable, Optional
 
 import numpy as np
@@ -191,70 +189,3 @@ def build_runner(config: str, root: str, work_dir: str, batch: int, iters: int, 
     if channels_last:
         runner.register_hook(_ChannelsLast())
     return runner
-
-
-def sgd_kwargs(cfg: Config, impl: str) -> tuple:
-    """(the config's SGD settings with ``impl``, the same as config overrides)."""
-    impl_kw = {'default': {}, 'foreach': dict(foreach=True), 'fused': dict(fused=True),
-               'for-loop': dict(foreach=False)}[impl]
-    opt = {k: v for k, v in cfg.optim_wrapper.optimizer.items() if k != 'type'}
-    return dict(opt, **impl_kw), impl_kw
-
-
-def sync(device) -> None:
-    if device.type == 'cuda':
-        torch.cuda.synchronize()
-
-
-def peak(device) -> str:
-    return f'{torch.cuda.max_memory_allocated() / 2**30:.2f} GiB' if device.type == 'cuda' \
-        else '-'
-
-
-class CudaSyncWarnings:
-    """Record ``set_sync_debug_mode('warn')`` warnings on CUDA (a list), else give None."""
-
-    def __init__(self, device) -> None:
-        self.cuda = device.type == 'cuda'
-
-    def __enter__(self):
-        if not self.cuda:
-            return None
-        self._catch = warnings.catch_warnings(record=True)
-        records = self._catch.__enter__()
-        warnings.simplefilter('always')
-        torch.cuda.set_sync_debug_mode('warn')
-        return records
-
-    def __exit__(self, *exc) -> None:
-        if self.cuda:
-            torch.cuda.set_sync_debug_mode('default')
-            self._catch.__exit__(*exc)
-
-
-def print_sgd_steps(args, cfg: Config, device: torch.device) -> None:
-    """The optimizer step alone on the config's parameters (random gradients)."""
-    from mmpretrain.registry import MODELS
-    params = [p for p in MODELS.build(cfg.model).to(device).parameters()]
-    for p in params:
-        p.grad = torch.randn_like(p)
-    count = sum(p.numel() for p in params)
-    print(f'SGD step alone, {len(params)} tensors, {count / 1e6:.1f}M parameters '
-          f'(momentum, weight decay as the config), best of {args.repeats} x {args.iters}:')
-    for impl in ('default', 'foreach', 'fused', 'for-loop'):
-        sgd, _ = sgd_kwargs(cfg, impl)
-        try:
-            optim = torch.optim.SGD(params, **sgd)
-            optim.step()  # momentum buffers allocated
-        except (RuntimeError, ValueError) as err:  # e.g. fused on a device without it
-            print(f'  {impl:9s} not available: {err}')
-            continue
-        best = float('inf')
-        for _ in range(args.repeats):
-            sync(device)
-            start = args.clock()
-            for _ in range(args.iters):
-                optim.step()
-            sync(device)
-            best = min(best, (args.clock() - start) / args.iters)
-        print(f'  {impl:9s} {1000 * best:9.2f} ms per step')

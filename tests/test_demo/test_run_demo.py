@@ -2,6 +2,7 @@
 import csv
 import json
 import os.path as osp
+import sys
 
 import pytest
 from conftest import REPO_ROOT, run_tool
@@ -65,47 +66,56 @@ def test_short_demo_writes_table_results_and_plots(tmp_path):
     assert (work_dir / 'train' / 'epoch_3.pth').is_file()
 
 
-def test_progress_lines_are_whole_and_one_per_epoch():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'aliprod_run_demo', osp.join(REPO_ROOT, 'tools', 'run_demo.py'))
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
-    prefix = '11/29 19:55:58 - mmengine - INFO - '
-    train = (prefix + 'Epoch(train) [{}][{:>2}/12]  lr: 1.0000e-03  eta: 0:01:05  '
-             'time: 0.25  data_time: 0.02  loss: 0.5116  bad_images: 0  bad_image_files: 0')
-    assert demo.progress_line(train.format(31, 8), 30, 40) is None  # mid-epoch: log only
-    assert demo.progress_line(train.format(31, 12), 30, 40) == (
-        '    stage 2  epoch 31/40  loss 0.5116  lr 1.0e-03  eta 0:01:05')
-    assert demo.progress_line(train.format(3, 12), 30, 40).startswith('    stage 1  epoch  3/40')
-    val = prefix + ('Epoch(val) [30][4/4]    longtail/top1: 82.5000  longtail/top1_error: '
-                    '17.5000  longtail/mean_class_error: 17.5000  data_time: 0.1  time: 0.2')
-    assert demo.progress_line(val, 30, 40) == (
-        '    validation after epoch 30: top-1 error 17.50, mean class error 17.50')
-    switch = prefix + 'StageSwitchHook: epoch 30: entering stage 2: sampler ClassBalancedSampler'
-    assert demo.progress_line(switch, 30, 40) == (
-        '    StageSwitchHook: epoch 30: entering stage 2: sampler ClassBalancedSampler')
-    assert demo.progress_line('(ABOVE_NORMAL) StageSwitchHook                    \n', 30, 40) \
-        is None
-
-
 def test_tools_run_with_the_pinned_cpu_settings_whatever_the_callers(tmp_path, monkeypatch):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'aliprod_run_demo_pin', osp.join(REPO_ROOT, 'tools', 'run_demo.py'))
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
+    from aliprod_plugins.runs import PINNED_ENV, Step, StepRunner, tool_env
+
     # a caller (or another machine's defaults) asking for other kernels and threads
     monkeypatch.setenv('ATEN_CPU_CAPABILITY', 'avx512')
     monkeypatch.setenv('ONEDNN_MAX_CPU_ISA', 'AVX512_CORE')
     monkeypatch.setenv('OMP_NUM_THREADS', '2')
     log = tmp_path / 'child.log'
-    code = ('import os, torch; print(torch.get_num_threads(), '
-            'torch.backends.cpu.get_cpu_capability(), os.environ.get("MKL_CBWR"), '
-            'os.environ["ONEDNN_MAX_CPU_ISA"], repr(os.environ.get("CUDA_VISIBLE_DEVICES")))')
-    demo._run(['-c', code], str(log), quiet=True)  # as the demo starts every tool
+    code = tmp_path / 'child.py'
+    code.write_text('import os, torch; print(torch.get_num_threads(), '
+                    'torch.backends.cpu.get_cpu_capability(), os.environ.get("MKL_CBWR"), '
+                    'os.environ["ONEDNN_MAX_CPU_ISA"], '
+                    'repr(os.environ.get("CUDA_VISIBLE_DEVICES")))')
+    # as the demo starts every tool (run_demo(pin=True))
+    StepRunner(tool_env(PINNED_ENV)).run(Step('child', [str(code)], str(log)))
     threads, capability, cbwr, onednn, cuda = log.read_text().split()
     assert (threads, cbwr, onednn, cuda) == ('1', 'AVX2', 'AVX2', "''")
     assert capability in ('AVX2', 'DEFAULT')  # DEFAULT on a CPU without AVX2
-    demo._run(['-c', code], str(log), quiet=True, env=demo.tool_env(pin=False))
+    StepRunner(tool_env(None)).run(Step('child', [str(code)], str(log)))  # --no-pin
     assert log.read_text().split()[0] == '2'  # --no-pin keeps the caller's settings
+
+
+def test_epochs_and_milestones_come_from_the_config(tmp_path, monkeypatch):
+    sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
+    import run_demo as demo
+    assert demo.demo_epochs(None, None) == (30, 10)  # configs/demo/digits_lt_two_stage.py
+    assert demo.demo_epochs(20, None) == (20, 10)
+    with pytest.raises(ValueError, match=r'^run_demo\.py: --stage1-epochs expected an int >= 1, '
+                       'got 0$'):
+        demo.demo_epochs(0, None)
+    # another two-stage config: 12 + 4 epochs, milestones 6 and 9
+    config = tmp_path / 'two_stage.py'
+    config.write_text("custom_hooks = [dict(type='StageSwitchHook', switch_epoch=12)]\n"
+                      "param_scheduler = dict(type='MultiStepLR', milestones=[6, 9])\n"
+                      "train_cfg = dict(max_epochs=16)\n")
+    monkeypatch.setattr(demo, 'TWO_STAGE_CONFIG', str(config))
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def train_step(runner, config, work_dir, log, seed, e1, e2, milestones, *args, **kwargs):
+        seen.append((e1, e2, milestones))
+        raise Stop
+
+    monkeypatch.setattr(demo, 'train_step', train_step)
+    data = tmp_path / 'data'
+    data.mkdir()
+    (data / 'train.json').write_text('{}')  # found: not built
+    for stage1_epochs, expected in ((None, (12, 4, [6, 9])), (4, (4, 4, [2, 3]))):
+        with pytest.raises(Stop):
+            demo.run_demo(str(tmp_path / 'w'), str(data), stage1_epochs=stage1_epochs)
+        assert seen.pop() == expected
