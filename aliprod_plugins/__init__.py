@@ -21,7 +21,8 @@ It also adapts MMPretrain's inference API to our loader (:mod:`.apis`) and warns
 installed torch / mmengine / mmpretrain differ from those :mod:`.upstream` was written
 against. Imported on use, not here: :mod:`.cli` (what the tools share), :mod:`.demo` (the
 Digits-LT / Glyphs-LT builders), :mod:`.deploy` (ONNX), :mod:`.testing` (generated test data),
-:mod:`.visualization` (TensorBoard); helpers :mod:`.checks` (option checks) and
+:mod:`.visualization` (TensorBoard), :mod:`.runs` (the step runner of the demo and the
+benchmarks); helpers :mod:`.checks` (option checks) and
 :mod:`.progress` (progress lines). The package map: ``docs/design.md``.
 """
 from . import _warnings  # noqa: F401  (first, before mmcv is imported: one warning off)

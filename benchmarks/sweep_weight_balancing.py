@@ -46,6 +46,9 @@ def main() -> None:
     w = osp.join(bench.work, f'seed{args.seed}')
     os.makedirs(f'{w}/sweep_wb', exist_ok=True)
     own_wd = Config.fromfile(bench.cfg['stage1']).optim_wrapper.optimizer.weight_decay
+    # the MaxNormHook's place in the stage-2 config's custom_hooks (found by type, not assumed)
+    hooks = Config.fromfile(bench.cfg['wb']).custom_hooks
+    max_norm = [i for i, h in enumerate(hooks) if h['type'] == 'MaxNormHook'][0]
     rows = []
     for name in args.stage1_wd:
         wd1 = float(name)
@@ -70,7 +73,7 @@ def main() -> None:
             for wd2 in args.stage2_wd:
                 out = f'{w}/sweep_wb/s1wd{wd1:g}_t{thresh:g}_wd{wd2:g}'
                 ckpt = bench.train('wb', 'wb', out, args.seed, bench.e2, load=s1, extra=[
-                    f'param_scheduler.T_max={bench.e2}', f'custom_hooks.1.thresh={thresh}',
+                    f'param_scheduler.T_max={bench.e2}', f'custom_hooks.{max_norm}.thresh={thresh}',
                     f'optim_wrapper.optimizer.weight_decay={wd2}'])
                 rows.append((wd1, thresh, wd2, bench.test('wb', 'wb', ckpt, out + '_eval')))
                 print(f'stage-1 wd {wd1:g}, thresh {thresh:g}, stage-2 wd {wd2:g}: '
