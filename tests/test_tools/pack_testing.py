@@ -2,34 +2,21 @@
 import json
 import os.path as osp
 from pathlib import Path
-from typing import Sequence
+from typing import Dict, Sequence
 
-import cv2
+import conftest
+import lmdb
 import numpy as np
+import pytest
+from conftest import REPO_ROOT
 from PIL import Image
 
-from conftest import REPO_ROOT
-from tool_loading import load_tool_module
+from aliprod_plugins.testing.photo import photo_like
 
 DEMO_CONFIG = osp.join(REPO_ROOT, 'configs', 'demo', 'digits_lt_stage1.py')
 #: The demo's LoadImageScaled(min_size=32) gives the tool's default short side:
 #: ceil(1.1 * 32 / 8) * 8 = 40 (computed here by hand, not by the tool).
 DEMO_SHORT_SIDE = 40
-
-
-def photo_like(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
-    """RGB uint8: gradient, sharp-edged ellipses, mild blur and noise (not a flat colour)."""
-    ramp = np.linspace(0, 1, width, dtype=np.float32)[None, :, None]
-    down = np.linspace(0, 1, height, dtype=np.float32)[:, None, None]
-    tint = rng.uniform(0.2, 1.0, size=3).astype(np.float32)
-    img = (30 + 150 * ramp * tint + 60 * down).astype(np.uint8)
-    for _ in range(6):
-        centre = tuple(int(c) for c in rng.integers(0, (width, height)))
-        axes = tuple(int(a) for a in rng.integers(3, max(4, max(height, width) // 3), size=2))
-        colour = tuple(int(c) for c in rng.integers(0, 256, size=3))
-        cv2.ellipse(img, centre, axes, float(rng.uniform(0, 180)), 0, 360, colour, -1)
-    img = cv2.GaussianBlur(img, (0, 0), 1.0)
-    return np.clip(img + rng.normal(0, 3, size=img.shape), 0, 255).astype(np.uint8)
 
 
 def make_photo_root(root: Path, train_counts: Sequence[int], val_per_class: int = 2,
@@ -69,7 +56,29 @@ def make_photo_root(root: Path, train_counts: Sequence[int], val_per_class: int 
 
 def load_tool():
     """``tools/pack_lmdb.py`` as a module (its ``main(argv)`` runs in this process)."""
-    return load_tool_module('pack_lmdb')
+    return conftest.load_tool('pack_lmdb')
+
+
+def tool_fixture():
+    """A module-scoped ``tool`` fixture: :func:`load_tool`."""
+    @pytest.fixture(scope='module', name='tool')
+    def tool():
+        return load_tool()
+    return tool
+
+
+def photo_root_fixture(train_counts: Sequence[int]):
+    """A module-scoped ``root`` fixture: :func:`make_photo_root` with ``train_counts``."""
+    @pytest.fixture(scope='module', name='root')
+    def root(tmp_path_factory):
+        return make_photo_root(tmp_path_factory.mktemp('photo_root'), train_counts)
+    return root
+
+
+def read_pack(pack_dir: str) -> Dict[bytes, bytes]:
+    """Every key and value of a pack (metadata keys ``__*`` too), read with plain lmdb."""
+    with lmdb.open(pack_dir, readonly=True, lock=False) as env, env.begin() as txn:
+        return {bytes(k): bytes(v) for k, v in txn.cursor()}
 
 
 def demo_options(data_root: str, num_classes: int, *extra: str) -> list:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import REPO_ROOT, run_tool
-from tool_loading import load_tool_module
+from conftest import load_tool as load_tool_module
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope

@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 from conftest import REPO_ROOT, run_tool
-from tool_loading import load_tool_module
+from conftest import load_tool as load_tool_module
 
 from aliprod_plugins.engine import safe_load
 from aliprod_plugins.testing.tiny_checkpoint import tiny_predict_setup

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from conftest import REPO_ROOT, run_tool
-from tool_loading import load_tool_module
+from conftest import load_tool as load_tool_module
 from mmengine.config import Config
 
 DEMO = osp.join(REPO_ROOT, 'configs', 'demo', 'digits_lt_stage1.py')

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 from conftest import REPO_ROOT, run_tool
-from tool_loading import load_tool_module
+from conftest import load_tool as load_tool_module
 from mmengine.config import Config
 from mmengine.evaluator import Evaluator
 from mmpretrain.registry import MODELS
