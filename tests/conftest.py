@@ -2,8 +2,6 @@
 import importlib.util
 import os
 import os.path as osp
-import re
-import signal
 import socket
 import subprocess
 import sys
@@ -72,32 +70,6 @@ def run_tool(args, cwd=None, timeout=300, check=True) -> subprocess.CompletedPro
         raise AssertionError(f'{args} exited {proc.returncode}\nSTDOUT:\n{proc.stdout[-6000:]}'
                              f'\nSTDERR:\n{proc.stderr[-6000:]}')
     return proc
-
-
-def run_until(args, until=None, send=signal.SIGTERM, timeout=300) -> tuple:
-    """Run ``args`` (a list) streaming its output; when a line matches ``until``, send ``send``.
-
-    After a ``SIGKILL`` the output is not read further (orphaned DataLoader workers may hold
-    the pipe a while).
-
-    Returns:
-        tuple: (exit code, the output so far).
-    """
-    proc = subprocess.Popen(args, cwd=REPO_ROOT, env=tool_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    lines = []
-    try:
-        for line in proc.stdout:
-            lines.append(line)
-            if until is not None and re.search(until, line):
-                proc.send_signal(send)
-                until = None
-                if send == signal.SIGKILL:
-                    break
-        return proc.wait(timeout=timeout), ''.join(lines)
-    finally:
-        proc.kill()
-        proc.stdout.close()
 
 
 def demo_overrides(data_root: str, num_classes: int = 4, max_epochs: int = 2) -> list:

@@ -185,8 +185,10 @@ def test_missing_images_of_a_list_file(layout_root, tmp_path):
 
 @pytest.mark.parametrize('kwargs,message', [
     (dict(split='valid'), "split must be one of ('train', 'val', 'test'), got 'valid'"),
-    (dict(max_per_class=0), 'AliProductsDataset: max_per_class expected an int >= 1 or None, got 0'),
-    (dict(max_per_class=2.5), 'AliProductsDataset: max_per_class expected an int >= 1 or None, got 2.5'),
+    (dict(max_per_class=0),
+     'AliProductsDataset: max_per_class expected an int >= 1 or None, got 0'),
+    (dict(max_per_class=2.5),
+     'AliProductsDataset: max_per_class expected an int >= 1 or None, got 2.5'),
     (dict(max_per_class=10, split='val'),
      "max_per_class applies to the training split only, got max_per_class=10 with split='val'"),
     (dict(num_classes=0), 'AliProductsDataset: num_classes expected an int >= 1, got 0'),
