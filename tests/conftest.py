@@ -118,3 +118,24 @@ def run_gloo_ranks(target, world_size: int = 2, args: tuple = (), timeout: int =
         proc.join(timeout=timeout)
         assert proc.exitcode == 0
     return results
+
+
+#: What a launcher exports; a test that leaves one of them changed makes every tool that later
+#: tests start in the same worker believe it is another rank (no log on stdout, no cleanup).
+DIST_ENV = ('LOCAL_RANK', 'RANK', 'WORLD_SIZE', 'LOCAL_WORLD_SIZE', 'MASTER_ADDR',
+            'MASTER_PORT')
+
+
+@pytest.fixture(autouse=True)
+def _no_distributed_env_leak():
+    """Fail the test that leaves a launcher variable changed in this process (and restore it)."""
+    before = {k: os.environ.get(k) for k in DIST_ENV}
+    yield
+    changed = {k: (v, os.environ.get(k)) for k, v in before.items() if os.environ.get(k) != v}
+    for name, (old, _) in changed.items():
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+    if changed:
+        pytest.fail(f'the test left launcher variables changed (before, after): {changed}')

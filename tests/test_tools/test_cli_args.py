@@ -21,10 +21,11 @@ from aliprod_plugins.cli import (add_launcher_args, add_model_args, add_shot_arg
     (['--local-rank', '3'], '5', '5'),    # torchrun sets LOCAL_RANK itself: kept
 ])
 def test_local_rank_reaches_the_environment(monkeypatch, argv, env, expected):
+    # setenv first, so that monkeypatch restores the variable (or its absence) afterwards: the
+    # tool under test writes LOCAL_RANK, which must not leak into later tests' subprocesses
+    monkeypatch.setenv('LOCAL_RANK', env or '0')
     if env is None:
-        monkeypatch.delenv('LOCAL_RANK', raising=False)
-    else:
-        monkeypatch.setenv('LOCAL_RANK', env)
+        monkeypatch.delenv('LOCAL_RANK')
     monkeypatch.setattr(sys, 'argv', ['train.py', *argv, '--launcher', 'pytorch'])
     parser = argparse.ArgumentParser()
     add_launcher_args(parser)

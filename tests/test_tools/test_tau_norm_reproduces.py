@@ -50,6 +50,9 @@ def test_reported_metrics_are_those_of_tools_test(tmp_path, tiny_root, monkeypat
                                                   head):
     cfg, ckpt = _checkpoint(tmp_path, tiny_root, head)
     out = tmp_path / 'calib'
+    # the tools export LOCAL_RANK (as MMPretrain's do); run in this process, it is put back
+    monkeypatch.setenv('LOCAL_RANK', '0')
+    monkeypatch.delenv('LOCAL_RANK')
     monkeypatch.setattr(sys, 'argv', ['tau_norm.py', cfg, ckpt, '--taus', '0', '0.5', '1', '2',
                                       '--out-dir', str(out), '--device', 'cpu'])
     runpy.run_path(osp.join(REPO_ROOT, 'tools', 'tau_norm.py'), run_name='__main__')
