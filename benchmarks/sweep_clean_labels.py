@@ -16,12 +16,13 @@ import sys
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path[:0] = [ROOT, osp.join(ROOT, 'tools'), osp.dirname(osp.abspath(__file__))]
 
-import clean_labels as cl  # noqa: E402
+import clean_labels_scoring as cl  # noqa: E402
 import numpy as np  # noqa: E402
 from label_noise import flip_labels  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
+from aliprod_plugins.cli import load_model  # noqa: E402
 from aliprod_plugins.evaluation.calibration import log_prior  # noqa: E402
 
 THRESHOLDS = (0.05, 0.1, 0.2, 0.3)
@@ -57,7 +58,7 @@ def main() -> None:
         early = _early(seed_dir, ckpts)
         for tau in (1.0, 0.0):
             adjust = tau * log_prior(prior_counts).float()  # the capped training prior
-            score = {p: cl.label_scores(cl.build_model(cfg, p, 'cpu'), loader, labels, adjust,
+            score = {p: cl.label_scores(load_model(cfg, p, 'cpu'), loader, labels, adjust,
                                         'cpu', osp.basename(p))[0]
                      for p in sorted(set(early + ckpts[-1:]))}
             for name, paths in ((f'early {"+".join(_ep(p) for p in early)}', early),

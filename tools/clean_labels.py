@@ -55,11 +55,8 @@ from aliprod_plugins.cli import (add_cfg_options_args, add_device_arg,  # noqa: 
 from aliprod_plugins.engine.atomic_io import atomic_write_bytes  # noqa: E402
 from aliprod_plugins.evaluation.calibration import log_prior  # noqa: E402
 from clean_labels_report import annotation_bytes, write_report  # noqa: E402
-# benchmarks/sweep_clean_labels.py reads these through this module
-from clean_labels_scoring import (build_split, label_scores, select_removed,  # noqa: E402,F401
+from clean_labels_scoring import (build_split, label_scores, select_removed,  # noqa: E402
                                   train_prior_counts, trained_adjustment)
-
-build_model = load_model  # the name benchmarks/sweep_clean_labels.py calls
 
 
 def parse_args() -> argparse.Namespace:
